@@ -1,0 +1,87 @@
+"""Shared fixtures: the CPU as device, the built book served on loopback, and an offline Chromium page."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILT = ROOT / "_build" / "html"
+CHROMIUM = os.environ.get("TYSHARE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Unit tests run on the CPU unless the caller asks otherwise (the GPU check sets TYSHARE_DEVICE=cuda).
+os.environ.setdefault("TYSHARE_DEVICE", "cpu")
+
+
+def _missing(reason: str):
+    """In CI a missing prerequisite is a failure; on a developer's machine, a skip that says what to do."""
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def book_url():
+    """Base URL of the built book, served from _build/html on 127.0.0.1."""
+    if not (BUILT / "book" / "tying.html").exists():
+        _missing("the book is not built: run `jupyter-book build . --all -W` first")
+    handler = functools.partial(_QuietHandler, directory=str(BUILT))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class OfflinePage:
+    """A Chromium page that may only reach 127.0.0.1; it records console errors and blocked requests."""
+
+    def __init__(self, page):
+        self.page = page
+        self.console_errors: list[str] = []
+        self.blocked: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:", "about:")) or host in {"127.0.0.1", "localhost"}:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        _missing(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    yield OfflinePage(context.new_page())
+    context.close()

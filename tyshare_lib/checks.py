@@ -1,0 +1,59 @@
+"""Argument checks shared by every public function: fail early, name the argument, say what is allowed."""
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from numbers import Real
+from typing import Any
+
+import torch
+
+
+class ArgumentError(TypeError, ValueError):
+    """A bad argument at a public boundary; both a TypeError and a ValueError, so either ``except`` catches it."""
+
+
+def check_real(name: str, value: Any, *, low: float | None = None, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float, or raise if it is not a real number >= ``low`` (NaN never allowed)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ArgumentError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    if math.isinf(value) and not (allow_inf and value > 0):
+        allowed = "a finite number or float('inf')" if allow_inf else "a finite number"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return value
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` if it is an int in [low, high], else raise naming ``name`` and the range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, allowed: Collection[Any]) -> Any:
+    """Return ``value`` if it is one of ``allowed``, else raise listing the allowed values."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed, key=str)}, got {value!r}")
+    return value
+
+
+def check_tensor(name: str, value: Any, *, ndim: int | None = None) -> torch.Tensor:
+    """Return ``value`` if it is a floating tensor of ``ndim`` dimensions with no NaN, else raise."""
+    if not isinstance(value, torch.Tensor):
+        raise ArgumentError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if ndim is not None and value.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(value.shape)}")
+    if not value.is_floating_point():
+        raise ArgumentError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    if torch.isnan(value).any():
+        raise ValueError(f"{name} must not contain NaN")
+    return value

@@ -1,0 +1,105 @@
+"""A small Sphinx extension that keeps the built book offline and its browser console clean.
+
+Registered in ``_config.yml`` (``sphinx.extra_extensions``), plus a myst-nb mime renderer registered as
+an entry point (``pyproject.toml``). Together they do this:
+
+* **plotly figures render.** myst-nb knows no renderer for plotly's own mime type
+  (``application/vnd.plotly.v1+json``, the only output of a figure in a Jupyter kernel since plotly 6)
+  and drops the figure with "skipping unknown output mime type". :class:`PlotlyMimeRenderer` turns that
+  JSON into an HTML fragment with :func:`tyshare_lib.viz.style.figure_html`, so notebooks keep plotly's
+  default renderer (live in JupyterLab) and the book gets the same figure, interactive, with no kernel.
+
+* **plotly.js, served locally, once per page.** Figures in the book are HTML fragments that expect a
+  global ``Plotly`` (see :func:`tyshare_lib.viz.style.figure_html`). This extension copies the
+  ``plotly.min.js`` that ships inside the installed plotly wheel into ``_static`` and adds one
+  ``<script>`` for it to exactly the pages that hold a plotly figure.
+* **No duplicate scripts.** sphinx-thebe registers its ``THEBE_JS_URL`` config script twice (once with
+  filename ``None``, once with ``''``), and the second copy throws "Identifier 'THEBE_JS_URL' has already
+  been declared" in the console of every page. We drop script entries that repeat an earlier one.
+* **No dead widget state.** myst-nb embeds the executed notebook's ipywidgets state in each page, for a
+  widget manager to restore live widgets. The book shows the static face of every explorer and loads no
+  widget manager (``nb_ipywidgets_js: {}``), so that state, megabytes once a plotly ``FigureWidget``
+  (an anywidget carrying its own JavaScript) is in it, would only be downloaded and never read.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+PLOTLY_JS = "plotly.min.js"
+PLOTLY_MARKER = "plotly-graph-div"  # the class of every div that plotly's to_html emits
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# A figure is drawn while the page is still being parsed, before the theme's right-hand sidebar exists,
+# so it would take the width of a sidebar-less column; one resize once the page has loaded fixes that.
+RESIZE_JS = ("window.addEventListener('load', () => document.querySelectorAll('.js-plotly-plot')"
+             ".forEach(gd => Plotly.Plots.resize(gd)));")
+
+
+class PlotlyMimeRenderer:
+    """myst-nb plugin: render ``application/vnd.plotly.v1+json`` outputs as plotly HTML (no plotly.js inlined)."""
+
+    mime_type = "application/vnd.plotly.v1+json"
+    # Just after text/html (priority 0 in _config.yml), before images and text/plain.
+    mime_priority_overrides = [("html", mime_type, 1)]
+
+    @staticmethod
+    def handle_mime(renderer, data, inline: bool):
+        if data.mime_type != PlotlyMimeRenderer.mime_type or inline:
+            return None
+        from docutils import nodes
+
+        from .viz.style import figure_html
+
+        return [nodes.raw(text=figure_html(data.content), format="html", classes=["output", "text_html"])]
+
+
+def plotly_js_source() -> Path:
+    """Path of the plotly.js bundle inside the installed plotly package."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+
+
+def _script_key(js: Any) -> tuple:
+    filename = getattr(js, "filename", js) or ""  # None and '' are the same inline script
+    attributes = tuple(sorted(getattr(js, "attributes", {}).items()))
+    return (str(filename), attributes)
+
+
+def clean_scripts(scripts: list) -> list:
+    """The scripts in order, each distinct (filename, attributes) once (the first wins), minus widget state."""
+    seen: set[tuple] = set()
+    kept = []
+    for js in scripts:
+        key = _script_key(js)
+        if getattr(js, "attributes", {}).get("type") == WIDGET_STATE:
+            continue
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    return kept
+
+
+def _on_page(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if PLOTLY_MARKER in context.get("body", ""):
+        # Added here, it lands on this page only; priority < 500 puts it before the figures' inline code.
+        app.add_js_file(PLOTLY_JS, priority=200)
+        app.add_js_file(None, body=RESIZE_JS, priority=201)
+    scripts = context.get("script_files")
+    if isinstance(scripts, list):
+        scripts[:] = clean_scripts(scripts)
+
+
+def _copy_plotly(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        static = Path(app.outdir) / "_static"
+        static.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plotly_js_source(), static / PLOTLY_JS)
+
+
+def setup(app) -> dict:
+    # Late priority: run after sphinx-thebe, myst-nb and the theme have added their scripts.
+    app.connect("html-page-context", _on_page, priority=900)
+    app.connect("build-finished", _copy_plotly)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,50 @@
+"""One look for every figure: Okabe-Ito colours, type large enough for the back of a classroom, and the
+one function that turns a figure into the HTML the built book shows."""
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+TASK_A = OKABE_ITO["blue"]
+TASK_B = OKABE_ITO["vermillion"]
+SHARED = OKABE_ITO["green"]
+
+FONT_SIZE = 17  # readable from the back row when projected
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+LAYOUT = go.Layout(
+    font=dict(size=FONT_SIZE, family="Helvetica, Arial, sans-serif"),
+    template="plotly_white",
+    margin=dict(l=70, r=30, t=80, b=60),
+    legend=dict(font=dict(size=FONT_SIZE - 2)),
+    colorway=list(OKABE_ITO.values()),
+)
+
+
+def styled(fig: go.Figure, **layout: Any) -> go.Figure:
+    """Apply the book's layout (fonts, margins, palette) to ``fig``, then any overrides; returns ``fig``."""
+    fig.update_layout(LAYOUT)
+    fig.update_layout(**layout)
+    fig.update_xaxes(showline=True, linecolor="#444", mirror=True, ticks="outside")
+    fig.update_yaxes(showline=True, linecolor="#444", mirror=True, ticks="outside")
+    return fig
+
+
+def figure_html(fig: go.Figure | dict, *, auto_play: bool = False) -> str:
+    """The figure as an HTML fragment that expects plotly.js on the page (the book serves it once, locally)."""
+    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG,
+                       auto_play=auto_play, validate=False)
