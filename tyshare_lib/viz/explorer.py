@@ -40,6 +40,15 @@ def apply_patch(fig: go.Figure, patch: Patch) -> None:
             fig.layout.update(patch.layout)
 
 
+def _allowed(control: Any) -> str:
+    if hasattr(control, "options"):
+        labels = [o[0] if isinstance(o, tuple) else o for o in control.options]
+        return f"one of {labels[:3] + ['...'] + labels[-2:] if len(labels) > 6 else labels}"
+    if hasattr(control, "min") and hasattr(control, "max"):
+        return f"from {control.min} to {control.max}"
+    return "see the control"
+
+
 class _nullcontext:
     def __enter__(self):
         return self
@@ -144,15 +153,28 @@ class Explorer:
         self.last_reaction_s = time.perf_counter() - start
 
     def set(self, **values: Any) -> None:
-        """Set controls by name (as a reader would move them); the live figure follows."""
-        for name, value in values.items():
+        """Set controls by name (as a reader would move them); the live figure follows.
+
+        A value the control cannot take (outside its range or options) raises instead of being silently
+        clamped, and leaves the control as it was.
+        """
+        for name in values:
             check_choice("control name", name, set(self.controls))
         _ = self.widget
         for name, value in values.items():
+            control = self.controls[name]
+            before = control.value
             try:
-                self.controls[name].value = value
+                control.value = value
+                accepted = control.value == value
             except Exception as err:  # traitlets raise TraitError for a value outside the options
-                raise ArgumentError(f"{name}={value!r} is not a value this control accepts: {err}") from err
+                accepted, reason = False, str(err)
+            else:
+                reason = f"the control would change it to {control.value!r}"
+            if not accepted:
+                control.value = before
+                raise ArgumentError(f"{name}={value!r} is not a value this control accepts "
+                                    f"({_allowed(control)}); {reason}")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})

@@ -1,0 +1,66 @@
+"""The built book in headless Chromium, with every non-local request blocked: pages render, figures move,
+and the console stays clean. Needs `jupyter-book build . --all -W` first (CI does it)."""
+import math
+
+import pytest
+
+from tyshare_lib.tying import make_two_tasks, tied_solution
+from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
+
+EXPLORER_JS = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length)"
+
+
+def open_page(offline_page, book_url, path):
+    page = offline_page.page
+    page.goto(f"{book_url}/{path}")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)
+    return page
+
+
+@pytest.mark.parametrize("path", ["book/intro.html", "book/tying.html"])
+def test_page_is_offline_and_console_clean(offline_page, book_url, path):
+    page = open_page(offline_page, book_url, path)
+    page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=15000)
+    assert offline_page.blocked == [], "the page asked the network for something"
+    assert offline_page.console_errors == []
+
+
+def test_every_plotly_figure_on_the_tying_page_is_drawn(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/tying.html")
+    divs = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
+    drawn = page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].filter(g => g.querySelector('svg.main-svg')).length")
+    assert divs >= 4 and drawn == divs
+    assert page.evaluate("document.querySelectorAll('script[src*=\"plotly.min.js\"]').length") == 1
+
+
+def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/tying.html")
+    page.wait_for_function(f"!!({EXPLORER_JS})")
+    tasks = make_two_tasks(n_train=8, n_test=2000, dim=2, task_gap=1.0, noise=1.0, seed=0)  # as on the page
+
+    def shown():
+        return page.evaluate(f"(() => {{ const g = {EXPLORER_JS}; const m = g.data.find(t => t.marker && t.marker.color === 'black' && t.mode === 'markers'); "
+                             "return [g.layout.sliders[0].active, m.y[0], g.layout.title.text]; })()")
+
+    active, before, title = shown()
+    assert active == 0 and "λ = 0 " in title
+    a0, b0 = tied_solution(*tasks.train, 0.0)
+    assert before == pytest.approx(float((a0 - b0).norm()), rel=1e-6)
+
+    rail = page.locator(".slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(800)
+    active, middle, title = shown()
+    lam = STATIC_LAMBDAS[active]
+    assert 0 < active < len(STATIC_LAMBDAS) - 1 and f"λ = {lambda_label(lam)} " in title
+    a, b = tied_solution(*tasks.train, lam)
+    assert middle == pytest.approx(float((a - b).norm()), rel=1e-6) and middle < before
+
+    page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(800)
+    active, end, title = shown()
+    assert STATIC_LAMBDAS[active] == math.inf and end == 0 and "‖wᴬ − wᴮ‖ = 0.000" in title
+    assert offline_page.console_errors == [] and offline_page.blocked == []

@@ -1,0 +1,233 @@
+"""tyshare_lib.tying: the closed form against independent solves, the λ → ∞ limit, the trainer, bad input."""
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tyshare_lib.tying import (TwoTaskLinear, effective_dof, make_two_tasks, mse, tied_path, tied_solution,
+                               train_tied, tying_penalty)
+
+INF = math.inf
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return make_two_tasks(n_train=8, dim=2, seed=0)
+
+
+def augmented_lstsq(XA, yA, XB, yB, lam):
+    """Independent route: the tied objective as one least-squares problem on stacked, scaled rows."""
+    nA, d = XA.shape
+    nB = XB.shape[0]
+    zA, zB = torch.zeros(nA, d, dtype=XA.dtype), torch.zeros(nB, d, dtype=XA.dtype)
+    eye = torch.eye(d, dtype=XA.dtype)
+    A = torch.cat([torch.cat([XA / nA ** 0.5, zA], 1),
+                   torch.cat([zB, XB / nB ** 0.5], 1),
+                   torch.cat([lam ** 0.5 * eye, -lam ** 0.5 * eye], 1)], 0)
+    b = torch.cat([yA / nA ** 0.5, yB / nB ** 0.5, torch.zeros(d, dtype=XA.dtype)])
+    w = torch.linalg.lstsq(A, b[:, None]).solution[:, 0]
+    return w[:d], w[d:]
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.01, 0.3, 1.0, 7.0, 100.0])
+def test_tied_solution_equals_independent_solve(tasks, lam):
+    wA, wB = tied_solution(*tasks.train, lam)
+    rA, rB = augmented_lstsq(*tasks.train, lam)
+    assert torch.allclose(wA, rA, atol=1e-9) and torch.allclose(wB, rB, atol=1e-9)
+
+
+def test_tied_solution_is_a_stationary_point(tasks):
+    wA, wB = tied_solution(*tasks.train, 0.5)
+    wA, wB = wA.clone().requires_grad_(), wB.clone().requires_grad_()
+    XA, yA, XB, yB = tasks.train
+    J = ((XA @ wA - yA) ** 2).mean() + ((XB @ wB - yB) ** 2).mean() + 0.5 * tying_penalty([wA], [wB])
+    gA, gB = torch.autograd.grad(J, [wA, wB])
+    assert gA.abs().max() < 1e-10 and gB.abs().max() < 1e-10
+
+
+def test_lambda_zero_is_two_independent_fits(tasks):
+    wA, wB = tied_solution(*tasks.train, 0.0)
+    assert torch.allclose(wA, torch.linalg.lstsq(tasks.XA, tasks.yA[:, None]).solution[:, 0], atol=1e-10)
+    assert torch.allclose(wB, torch.linalg.lstsq(tasks.XB, tasks.yB[:, None]).solution[:, 0], atol=1e-10)
+
+
+def test_lambda_infinity_is_the_pooled_fit(tasks):
+    wA, wB = tied_solution(*tasks.train, INF)
+    n = tasks.XA.shape[0]
+    X = torch.cat([tasks.XA / n ** 0.5, tasks.XB / n ** 0.5])
+    y = torch.cat([tasks.yA / n ** 0.5, tasks.yB / n ** 0.5])
+    pooled = torch.linalg.lstsq(X, y[:, None]).solution[:, 0]
+    assert torch.equal(wA, wB)
+    assert torch.allclose(wA, pooled, atol=1e-10)
+    big_A, big_B = tied_solution(*tasks.train, 1e7)  # the finite limit approaches it like 1/λ
+    assert (big_A - pooled).norm() < 1e-5 and (big_B - pooled).norm() < 1e-5
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 12), d=st.integers(1, 4), gap=st.floats(0.0, 3.0))
+def test_distance_never_grows_with_lambda(seed, n, d, gap):
+    t = make_two_tasks(n_train=max(n, d), n_test=1, dim=d, task_gap=gap, seed=seed)
+    lams = [0.0, 1e-3, 1e-2, 0.1, 0.5, 1, 3, 10, 100, 1e4, INF]
+    wA, wB = tied_path(*t.train, lams)
+    dist = (wA - wB).norm(dim=1)
+    assert torch.all(dist[1:] <= dist[:-1] + 1e-10)
+    assert dist[-1] == 0
+
+
+def test_tied_path_matches_tied_solution_one_by_one(tasks):
+    lams = [0.0, 0.2, 5.0, INF]
+    wA, wB = tied_path(*tasks.train, lams)
+    for i, lam in enumerate(lams):
+        a, b = tied_solution(*tasks.train, lam)
+        assert torch.allclose(wA[i], a) and torch.allclose(wB[i], b)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.1, 1.0, 10.0, INF])
+def test_trainer_converges_to_the_closed_form(tasks, lam):
+    result = train_tied(*tasks.train, lam, steps=600, device="cpu")
+    wA, wB = tied_solution(*tasks.train, lam)
+    assert torch.allclose(result.w_a.double(), wA, atol=1e-4)
+    assert torch.allclose(result.w_b.double(), wB, atol=1e-4)
+    assert result.losses[-1] <= result.losses[0]
+    assert abs(float(result.distances[-1]) - float((wA - wB).norm())) < 1e-4
+
+
+def test_trainer_is_seeded(tasks):
+    a = train_tied(*tasks.train, 1.0, steps=20, seed=3, device="cpu")
+    b = train_tied(*tasks.train, 1.0, steps=20, seed=3, device="cpu")
+    assert torch.equal(a.distances, b.distances)
+
+
+def test_effective_dof_runs_from_2d_to_d(tasks):
+    d = tasks.XA.shape[1]
+    dofs = [effective_dof(tasks.XA, tasks.XB, lam) for lam in [0.0, 0.1, 1.0, 10.0, INF]]
+    assert dofs[0] == pytest.approx(2 * d) and dofs[-1] == pytest.approx(d)
+    assert all(a >= b for a, b in zip(dofs, dofs[1:]))
+
+
+def test_effective_dof_orthonormal_design_formula():
+    """The chapter's exercise: with XᵀX/n = I, tr H = d + d / (1 + 2λ)."""
+    n, d = 8, 3
+    Q, _ = torch.linalg.qr(torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(1)))
+    X = Q * n ** 0.5
+    for lam in [0.0, 0.25, 1.5, 40.0]:
+        assert effective_dof(X, X, lam) == pytest.approx(d + d / (1 + 2 * lam))
+
+
+def test_effective_dof_is_the_trace_of_the_hat_matrix(tasks):
+    """Build H column by column (fit unit target vectors) and compare its trace."""
+    nA, nB = tasks.XA.shape[0], tasks.XB.shape[0]
+    lam = 0.7
+    cols = []
+    for k in range(nA + nB):
+        e = torch.zeros(nA + nB, dtype=torch.float64)
+        e[k] = 1
+        wA, wB = tied_solution(tasks.XA, e[:nA], tasks.XB, e[nA:], lam)
+        cols.append(torch.cat([tasks.XA @ wA, tasks.XB @ wB]))
+    H = torch.stack(cols, dim=1)
+    assert float(torch.trace(H)) == pytest.approx(effective_dof(tasks.XA, tasks.XB, lam))
+
+
+def test_tying_penalty_value_and_gradient():
+    a, b = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([0.0, 4.0])
+    omega = tying_penalty([a], [b])
+    assert float(omega.detach()) == pytest.approx(1 + 4)
+    (grad,) = torch.autograd.grad(omega, a)
+    assert torch.allclose(grad, 2 * (a - b))
+
+
+def test_tying_penalty_over_modules():
+    m1, m2 = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    expected = ((m1.weight - m2.weight) ** 2).sum() + ((m1.bias - m2.bias) ** 2).sum()
+    assert torch.allclose(tying_penalty(m1, m2), expected)
+    assert float(tying_penalty(m1, m1).detach()) == 0
+
+
+def test_shared_model_is_one_module_used_twice():
+    m = TwoTaskLinear(2, shared=True, device="cpu")
+    assert m.task_a is m.task_b
+    assert sum(p.numel() for p in m.parameters()) == 2  # parameters() yields the shared weight once
+    with torch.no_grad():
+        m.task_a.weight[0, 0] = 42.0  # write through one use ...
+    assert m.task_b.weight[0, 0] == 42.0  # ... read through the other
+
+
+def test_gradient_of_a_shared_weight_is_the_sum_over_its_uses(tasks):
+    m = TwoTaskLinear(2, shared=True, device="cpu")
+    XA, yA, XB, yB = (t.float() for t in tasks.train)
+    pa, pb = m(XA, XB)
+    la, lb = ((pa - yA) ** 2).mean(), ((pb - yB) ** 2).mean()
+    ga = torch.autograd.grad(la, m.task_a.weight, retain_graph=True)[0]
+    gb = torch.autograd.grad(lb, m.task_b.weight, retain_graph=True)[0]
+    g = torch.autograd.grad(la + lb, m.task_a.weight)[0]
+    assert torch.allclose(g, ga + gb)
+
+
+def test_make_two_tasks_is_seeded_and_data_seed_keeps_weights():
+    a, b = make_two_tasks(seed=4), make_two_tasks(seed=4)
+    assert torch.equal(a.XA, b.XA) and torch.equal(a.w_true_a, b.w_true_a)
+    c = make_two_tasks(seed=4, data_seed=1)
+    assert torch.equal(a.w_true_a, c.w_true_a) and not torch.equal(a.XA, c.XA)
+    assert (a.w_true_a - a.w_true_b).norm() == pytest.approx(1.0)
+
+
+def test_mse(tasks):
+    w = torch.zeros(2, dtype=torch.float64)
+    assert mse(tasks.XA, tasks.yA, w) == pytest.approx(float((tasks.yA ** 2).mean()))
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("lam", [-1.0, float("nan"), "big", None, -INF, True])
+def test_bad_lambda_is_refused_naming_lam(tasks, lam):
+    with pytest.raises(ValueError, match="lam"):
+        tied_solution(*tasks.train, lam)
+
+
+def test_bad_shapes_are_refused_naming_the_argument(tasks):
+    XA, yA, XB, yB = tasks.train
+    with pytest.raises(ValueError, match="XA"):
+        tied_solution(XA[:, 0], yA, XB, yB, 1.0)
+    with pytest.raises(ValueError, match="yA"):
+        tied_solution(XA, yA[:-1], XB, yB, 1.0)
+    with pytest.raises(ValueError, match="columns"):
+        tied_solution(XA, yA, torch.cat([XB, XB[:, :1]], 1), yB, 1.0)
+    with pytest.raises(ValueError, match="yB"):
+        tied_solution(XA, yA, XB, yB[:, None], 1.0)
+    with pytest.raises(ValueError, match="XB"):
+        tied_solution(XA, yA, XB.tolist(), yB, 1.0)
+    bad = XA.clone()
+    bad[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        tied_solution(bad, yA, XB, yB, 1.0)
+
+
+def test_singular_independent_fit_is_explained():
+    X = torch.ones(3, 2, dtype=torch.float64)  # rank 1: two weights cannot both be fitted at λ = 0
+    y = torch.ones(3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="singular"):
+        tied_solution(X, y, X, y, 0.0)
+
+
+def test_bad_penalty_inputs():
+    with pytest.raises(ValueError, match="shape"):
+        tying_penalty([torch.zeros(2)], [torch.zeros(3)])
+    with pytest.raises(ValueError, match="same number"):
+        tying_penalty([torch.zeros(2)], [torch.zeros(2), torch.zeros(2)])
+    with pytest.raises(TypeError, match="b must be"):
+        tying_penalty([torch.zeros(2)], "w")
+
+
+@pytest.mark.parametrize("kwargs, name", [({"steps": -1}, "steps"), ({"lr": 0.0}, "lr"), ({"lr": float("nan")}, "lr"),
+                                          ({"device": "tpu"}, "device"), ({"seed": -2}, "seed")])
+def test_trainer_bad_input(tasks, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        train_tied(*tasks.train, 1.0, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [({"n_train": 0}, "n_train"), ({"dim": 0}, "dim"),
+                                          ({"task_gap": -1}, "task_gap"), ({"noise": "loud"}, "noise")])
+def test_make_two_tasks_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        make_two_tasks(**kwargs)
