@@ -137,9 +137,9 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     if tasks.XA.shape[1] != 2:
         raise ValueError(f"tasks must have 2 weights to draw weight space, got {tasks.XA.shape[1]}")
     path = compute_lambda_path(tasks, LIVE_LAMBDAS)
-    fig = make_subplots(rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.14, vertical_spacing=0.22,
+    fig = make_subplots(rows=2, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.13, vertical_spacing=0.22,
                         specs=[[{"rowspan": 2}, {}], [None, {}]],
-                        subplot_titles=("Weight space: loss contours of A and B", "‖wᴬ − wᴮ‖ shrinks as λ grows",
+                        subplot_titles=("Weight space: loss contours of A and B", "Distance ‖wᴬ − wᴮ‖ against λ",
                                         "Error at this λ (dotted: noise floor)"))
     everything = np.vstack([path.w_a, path.w_b, tasks.w_true_a.numpy(), tasks.w_true_b.numpy()])
     centre = (everything.max(0) + everything.min(0)) / 2
@@ -177,12 +177,12 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
         line=dict(color="black", width=3), hoverinfo="skip"), row=1, col=2)
     fig.add_hline(y=tasks.noise ** 2, line=dict(dash="dot", color=OKABE_ITO["grey"], width=2), row=2, col=2)
     # The legend sits below the book's λ slider, which plotly draws just under the plotting area.
-    styled(fig, height=800, barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0),
+    styled(fig, height=760, barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0),
            margin=dict(t=110, b=250))
     fig.update_xaxes(title_text="weight 1", row=1, col=1)
     fig.update_yaxes(title_text="weight 2", scaleanchor="x", scaleratio=1, row=1, col=1)
     fig.update_xaxes(**_lambda_axis(compact=True), row=1, col=2)
-    fig.update_yaxes(title_text="‖wᴬ − wᴮ‖", rangemode="tozero", row=1, col=2)
+    fig.update_yaxes(title_text="distance", rangemode="tozero", row=1, col=2)
     fig.update_yaxes(title_text="MSE", range=[0, 1.1 * float(errors.max())], row=2, col=2)
     from .explorer import apply_patch
 
@@ -260,11 +260,11 @@ def figure_training_curves(curves: dict) -> go.Figure:
     palette = [OKABE_ITO[c] for c in ("orange", "sky", "green", "blue", "vermillion", "purple")]
     fig = go.Figure()
     for (lam, (dist, exact)), colour in zip(curves.items(), palette):
-        steps = np.arange(len(dist))
+        steps = np.arange(len(dist)) + 1  # 1 is the start: a log axis has no 0
         fig.add_trace(go.Scatter(x=steps, y=dist, name=f"λ = {lambda_label(lam)}", line=dict(color=colour, width=3)))
-        fig.add_trace(go.Scatter(x=[0, steps[-1]], y=[exact, exact], mode="lines", showlegend=False,
+        fig.add_trace(go.Scatter(x=[1, steps[-1]], y=[exact, exact], mode="lines", showlegend=False,
                                  line=dict(color=colour, width=2, dash="dash"), hoverinfo="skip"))
     styled(fig, height=480, title="Gradient descent lands on the closed form (dashed) for every λ",
-           xaxis_title="gradient-descent step", yaxis_title="‖wᴬ − wᴮ‖")
+           xaxis_title="gradient-descent step (1 = the random start)", yaxis_title="‖wᴬ − wᴮ‖")
     fig.update_xaxes(type="log")
     return fig
