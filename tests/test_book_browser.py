@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from tyshare_lib.albert import AlbertConfig, count_parameters
 from tyshare_lib.tying import make_two_tasks, tied_solution
 from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
 
@@ -18,7 +19,7 @@ def open_page(offline_page, book_url, path):
     return page
 
 
-@pytest.mark.parametrize("path", ["book/intro.html", "book/tying.html"])
+@pytest.mark.parametrize("path", ["book/intro.html", "book/tying.html", "book/albert.html"])
 def test_page_is_offline_and_console_clean(offline_page, book_url, path):
     page = open_page(offline_page, book_url, path)
     page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=15000)
@@ -63,4 +64,24 @@ def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, boo
     page.wait_for_timeout(800)
     active, end, title = shown()
     assert STATIC_LAMBDAS[active] == math.inf and end == 0 and "‖wᴬ − wᴮ‖ = 0.000" in title
+    assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+def test_albert_counter_slider_changes_the_displayed_count(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/albert.html")
+    page.wait_for_function(f"!!({EXPLORER_JS})")
+    read = (f"(() => {{ const g = {EXPLORER_JS}; const s = g.data.find(t => t.mode === 'text'); "
+            "return [g.layout.sliders[0].active + 1, s.x[0], g.layout.title.text]; })()")
+    layers, shown, title = page.evaluate(read)
+    config = AlbertConfig.preset("albert-base")
+    assert layers == 12 and shown * 1e6 == pytest.approx(count_parameters(config).total) and "11.7M" in title
+    rail = page.locator(".slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # one layer
+    page.wait_for_timeout(800)
+    layers, shown, title = page.evaluate(read)
+    bert_one_layer = count_parameters(config.with_(num_hidden_layers=1, embedding_size=768, sharing="none")).total
+    assert layers == 1 and shown * 1e6 == pytest.approx(count_parameters(config.with_(num_hidden_layers=1)).total)
+    assert f"{bert_one_layer / 1e6:.1f}M" in title
     assert offline_page.console_errors == [] and offline_page.blocked == []

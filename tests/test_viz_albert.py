@@ -1,0 +1,68 @@
+"""tyshare_lib.viz.albert: the counter's numbers, its live widget (headless) and the paper comparison."""
+import pytest
+
+from tyshare_lib.albert import AlbertConfig, count_parameters
+from tyshare_lib.viz import albert as viz
+
+
+def test_compute_counts_covers_every_strategy_and_bert():
+    c = AlbertConfig.preset("albert-base")
+    counts = viz.compute_counts(c)
+    assert counts[viz.SHARING_LABELS["all"]].total == count_parameters(c).total
+    assert counts[viz.BERT_LABEL].total == count_parameters(AlbertConfig.preset("bert-base")).total
+
+
+def test_counter_widget_follows_its_controls():
+    ex = viz.parameter_counter()
+    _ = ex.widget
+    fw = ex.figure_widget
+    chosen = lambda: fw.data[viz._SELECTED].x[0] * 1e6  # noqa: E731
+    assert chosen() == pytest.approx(11_683_584)
+    ex.set(sharing="none")
+    assert chosen() == pytest.approx(89_650_176) and "nothing shared" in fw.layout.title.text
+    ex.set(num_hidden_layers=24, hidden_size=1024, intermediate_size=4096, num_attention_heads=16)
+    expected = count_parameters(AlbertConfig.preset("albert-large", sharing="none")).total
+    assert chosen() == pytest.approx(expected)
+    bert_bar = sum(fw.data[i].x[0] for i in range(len(viz.PART_NAMES))) * 1e6  # first bar is BERT
+    assert bert_bar == pytest.approx(count_parameters(AlbertConfig.preset("bert-large")).total)
+
+
+def test_counter_shows_an_invalid_combination_instead_of_crashing():
+    ex = viz.parameter_counter()
+    _ = ex.widget
+    ex.set(num_attention_heads=16, hidden_size=128)  # valid: 128 = 16 · 8
+    before = ex.figure_widget.data[2].x
+    ex.set(num_attention_heads=12)  # 128 is not divisible by 12
+    title = ex.figure_widget.layout.title.text
+    assert "hidden_size (128) must be divisible by num_attention_heads (12)" in title
+    assert ex.figure_widget.data[2].x == before  # the last valid bars stay; the title explains
+    ex.set(num_attention_heads=8)
+    assert "⚠" not in ex.figure_widget.layout.title.text
+
+
+def test_counter_static_frames_walk_the_layers():
+    fig = viz.parameter_counter().static_figure()
+    assert [f.name for f in fig.frames] == [str(L) for L in viz.STATIC_LAYERS]
+    frame12 = fig.frames[11]
+    selected = next(d for d, i in zip(frame12.data, frame12.traces) if i == viz._SELECTED)
+    assert selected.x[0] * 1e6 == pytest.approx(11_683_584)
+    assert fig.layout.sliders[0].active == 11
+
+
+def test_paper_rows_and_table():
+    rows = viz.paper_rows()
+    assert len(rows) == 6 + 8 + 8
+    assert sum(r.matches for r in rows) == 12
+    html = viz.paper_table_html(rows)
+    assert html.count("<tr>") == len(rows) + 1 and "≠ 109M" in html and "✓" in html
+    assert viz.HTML(html)._repr_html_() == html
+
+
+def test_depth_cost_shared_and_unshared_do_the_same_work():
+    c = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2, intermediate_size=32)
+    cost = viz.measure_depth_cost(c, layers=(1, 3), batch=2, tokens=5, repeats=1, device="cpu")
+    assert cost.activations["all"] == cost.activations["none"] == [2 * 5 * 16, 3 * 2 * 5 * 16]  # B·T·H per layer
+    assert cost.parameters["all"][0] == cost.parameters["all"][1] < cost.parameters["none"][1]
+    assert len(viz.figure_depth_cost(cost).data) == 4
+    with pytest.raises(ValueError, match="tokens"):
+        viz.measure_depth_cost(c, tokens=10_000)

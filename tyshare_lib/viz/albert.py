@@ -1,0 +1,252 @@
+"""Figures of the ALBERT chapter (book/albert.ipynb): the parameter counter, the paper's tables, and
+what sharing does not save (time and activations grow with depth either way)."""
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import torch
+
+from ..albert import SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters, format_count, paper_rounding
+from ..checks import check_int
+from ..device import resolve_device
+from .explorer import Explorer, Patch
+from .style import OKABE_ITO, styled
+
+PART_NAMES = {"embeddings": "embeddings (V·E)", "projection": "E → H projection", "attention": "attention",
+              "feed_forward": "feed-forward", "layer_norms": "LayerNorms", "pooler": "pooler"}
+PART_COLOURS = [OKABE_ITO[c] for c in ("sky", "yellow", "blue", "vermillion", "grey", "purple")]
+SHARING_LABELS = {"none": "nothing shared", "attention": "attention shared", "ffn": "feed-forward shared",
+                  "all": "all shared (ALBERT)"}
+BERT_LABEL = "BERT: E = H, nothing shared"
+BAR_ORDER = [BERT_LABEL, *(SHARING_LABELS[s] for s in SHARING)]  # bottom to top
+
+
+# ----------------------------------------------------------------------------- compute
+def compute_counts(config: AlbertConfig) -> dict[str, ParameterCount]:
+    """The count of ``config``'s sizes under every sharing strategy, and of BERT (E = H, none shared)."""
+    counts = {BERT_LABEL: count_parameters(config.with_(embedding_size=config.hidden_size, sharing="none"))}
+    counts.update({SHARING_LABELS[s]: count_parameters(config.with_(sharing=s)) for s in SHARING})
+    return counts
+
+
+# ----------------------------------------------------------------------------- the counter
+_SELECTED = len(PART_NAMES)  # trace index of the marker that points at the chosen strategy
+
+
+def _counter_patch(config: AlbertConfig) -> Patch:
+    counts = compute_counts(config)
+    traces = {i: dict(x=[getattr(counts[bar], part) / 1e6 for bar in BAR_ORDER])
+              for i, part in enumerate(PART_NAMES)}
+    chosen = counts[SHARING_LABELS[config.sharing]].total
+    bert = counts[BERT_LABEL].total
+    traces[_SELECTED] = dict(x=[chosen / 1e6], y=[SHARING_LABELS[config.sharing]],
+                             text=[f"  ◀ {format_count(chosen)}"])
+    title = (f"{SHARING_LABELS[config.sharing]}: <b>{format_count(chosen)}</b> parameters"
+             f"<br>BERT at these sizes: {format_count(bert)} ({bert / chosen:.1f}×)")
+    # autorange again in every frame: the bars' lengths change by orders of magnitude along the slider
+    return Patch(traces=traces, layout=dict(title=dict(text=title), xaxis=dict(autorange=True)))
+
+
+def _error_patch(err: Exception) -> Patch:
+    """What the counter shows for sizes that make no encoder: the reason, and the last valid bars."""
+    return Patch(traces={}, layout=dict(title=dict(text=f"⚠ {html.escape(str(err))}")))
+
+
+def counter_update(**fields) -> Patch:
+    """The counter's patch for any field values; invalid combinations show their error instead of crashing."""
+    try:
+        config = AlbertConfig(**fields)
+    except ValueError as err:
+        return _error_patch(err)
+    return _counter_patch(config)
+
+
+def figure_counter(config: AlbertConfig) -> go.Figure:
+    """Stacked bars of parameters by part, for every sharing strategy and for BERT, at ``config``'s sizes."""
+    fig = go.Figure()
+    for part, colour in zip(PART_NAMES, PART_COLOURS):
+        fig.add_trace(go.Bar(y=BAR_ORDER, x=[0] * len(BAR_ORDER), orientation="h", name=PART_NAMES[part],
+                             marker_color=colour, hovertemplate="%{x:.2f}M<extra>" + PART_NAMES[part] + "</extra>"))
+    fig.add_trace(go.Scatter(x=[0], y=[SHARING_LABELS[config.sharing]], mode="text", textposition="middle right",
+                             showlegend=False, textfont=dict(size=18, color="black"), hoverinfo="skip"))
+    styled(fig, barmode="stack", height=620, xaxis_title="parameters (millions)",
+           legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal"),
+           title=dict(y=0.97, yanchor="top"), margin=dict(l=230, t=200, b=120))
+    fig.update_xaxes(rangemode="tozero", autorange=True)
+    from .explorer import apply_patch
+
+    apply_patch(fig, _counter_patch(config))
+    return fig
+
+
+HIDDEN_SIZES = [128, 256, 512, 768, 1024, 2048, 4096]
+EMBEDDING_SIZES = [32, 64, 128, 256, 512, 768, 1024]
+HEADS = [1, 2, 4, 8, 12, 16, 32, 64]
+INTERMEDIATE_SIZES = [512, 1024, 2048, 3072, 4096, 8192, 16384]
+VOCAB_SIZES = [5000, 10000, 30000, 50000, 100000, 250000]
+STATIC_LAYERS = list(range(1, 49))
+
+
+def parameter_counter(config: AlbertConfig | None = None) -> Explorer:
+    """The chapter's counter: sliders for the sizes, buttons for the sharing strategy (static: a layers slider)."""
+    import ipywidgets as widgets
+
+    c = config if config is not None else AlbertConfig.preset("albert-base")
+    if not isinstance(c, AlbertConfig):
+        raise ValueError(f"config must be an AlbertConfig or None, got {type(c).__name__}")
+    wide = widgets.Layout(width="95%")
+    style = {"description_width": "13em"}
+
+    def choice(description, options, value):
+        options = sorted(set(options) | {value})
+        return widgets.SelectionSlider(options=options, value=value, description=description, layout=wide, style=style)
+
+    controls = {
+        "num_hidden_layers": widgets.IntSlider(value=c.num_hidden_layers, min=1, max=48, description="layers L",
+                                               layout=wide, style=style),
+        "hidden_size": choice("hidden size H", HIDDEN_SIZES, c.hidden_size),
+        "embedding_size": choice("embedding size E", EMBEDDING_SIZES, c.embedding_size),
+        "num_attention_heads": choice("attention heads", HEADS, c.num_attention_heads),
+        "intermediate_size": choice("feed-forward size", INTERMEDIATE_SIZES, c.intermediate_size),
+        "vocab_size": choice("vocabulary V", VOCAB_SIZES, c.vocab_size),
+        "sharing": widgets.ToggleButtons(options=[(SHARING_LABELS[s], s) for s in SHARING], value=c.sharing,
+                                         description="sharing", style=style),
+    }
+    fixed = dict(max_position_embeddings=c.max_position_embeddings, type_vocab_size=c.type_vocab_size)
+    return Explorer(figure_counter(c), update=lambda **v: counter_update(**v, **fixed), controls=controls,
+                    static_control="num_hidden_layers", static_values=STATIC_LAYERS, slider_prefix="layers L = ")
+
+
+# ----------------------------------------------------------------------------- the paper's tables
+@dataclass(frozen=True)
+class PaperRow:
+    """One row of a table of Lan et al. (2020) and the count computed for it."""
+
+    table: str
+    model: str
+    config: AlbertConfig
+    paper_millions: int  # as printed in the paper
+
+    @property
+    def computed(self) -> int:
+        return count_parameters(self.config).total
+
+    @property
+    def matches(self) -> bool:
+        """Does the computed count round to the paper's figure (whole millions)?"""
+        return paper_rounding(self.computed) == self.paper_millions
+
+
+def paper_rows() -> list[PaperRow]:
+    """Tables 1, 3 and 4 of Lan et al. (2020) with the configuration each row describes."""
+    P = AlbertConfig.preset
+    base = P("albert-base")
+    rows = [PaperRow("Table 1", name, P(name), m) for name, m in
+            [("bert-base", 108), ("bert-large", 334), ("albert-base", 12), ("albert-large", 18),
+             ("albert-xlarge", 60), ("albert-xxlarge", 235)]]
+    table3 = {("none", 64): 87, ("none", 128): 89, ("none", 256): 93, ("none", 768): 108,
+              ("all", 64): 10, ("all", 128): 12, ("all", 256): 16, ("all", 768): 31}
+    rows += [PaperRow("Table 3", f"ALBERT-base, {'not-shared' if s == 'none' else 'all-shared'}, E = {E}",
+                      base.with_(sharing=s, embedding_size=E), m) for (s, E), m in table3.items()]
+    names4 = {"all": "all-shared", "attention": "shared-attention", "ffn": "shared-FFN", "none": "not-shared"}
+    table4 = {(768, "all"): 31, (768, "attention"): 83, (768, "ffn"): 57, (768, "none"): 108,
+              (128, "all"): 12, (128, "attention"): 64, (128, "ffn"): 38, (128, "none"): 89}
+    rows += [PaperRow("Table 4", f"ALBERT-base, E = {E}, {names4[s]}", base.with_(sharing=s, embedding_size=E), m)
+             for (E, s), m in table4.items()]
+    return rows
+
+
+def paper_table_html(rows: Sequence[PaperRow]) -> str:
+    """The rows as an HTML table: paper vs computed, each mismatch marked, never adjusted."""
+    out = ['<table class="tyshare-paper-table"><thead><tr><th>table</th><th>model</th><th>paper</th>'
+           '<th>computed</th><th>exact count</th><th>rounds to the paper?</th></tr></thead><tbody>']
+    for r in rows:
+        mark = "✓" if r.matches else f"≠ {paper_rounding(r.computed)}M"
+        out.append(f"<tr><td>{r.table}</td><td>{html.escape(r.model)}</td><td>{r.paper_millions}M</td>"
+                   f"<td>{format_count(r.computed)}</td><td>{r.computed:,}</td><td>{mark}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+class HTML:
+    """Minimal rich-display wrapper: shows ``text`` as HTML in notebooks and in the book."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+
+# ----------------------------------------------------------------------------- what sharing does not save
+@dataclass(frozen=True)
+class DepthCost:
+    """Forward-pass cost against depth, shared and unshared."""
+
+    layers: list[int]
+    seconds: dict[str, list[float]]  # sharing -> median forward time per depth
+    activations: dict[str, list[int]]  # sharing -> elements written by the layers' outputs per forward
+    parameters: dict[str, list[int]]
+
+
+def measure_depth_cost(config: AlbertConfig, layers: Sequence[int] = (1, 2, 4, 8, 12), batch: int = 4,
+                       tokens: int = 64, repeats: int = 3, device=None, seed: int = 0) -> DepthCost:
+    """Time a forward pass (median of ``repeats``) and count layer-output elements for each depth, for
+    ``sharing='all'`` and ``'none'``: parameters differ by a factor of L, compute and activations do not."""
+    batch = check_int("batch", batch, low=1)
+    tokens = check_int("tokens", tokens, low=1, high=config.max_position_embeddings)
+    repeats = check_int("repeats", repeats, low=1)
+    dev = resolve_device(device)
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, config.vocab_size, (batch, tokens), generator=g)
+    seconds: dict[str, list[float]] = {}
+    activations: dict[str, list[int]] = {}
+    params: dict[str, list[int]] = {}
+    for sharing in ("all", "none"):
+        seconds[sharing], activations[sharing], params[sharing] = [], [], []
+        for L in layers:
+            torch.manual_seed(seed)
+            model = AlbertEncoder(config.with_(sharing=sharing, num_hidden_layers=L), device=dev).eval()
+            written = []
+            unique = {id(layer): layer for layer in model.layers}.values()  # a shared layer is hooked once ...
+            hooks = [layer.register_forward_hook(lambda m, i, o: written.append(o.numel())) for layer in unique]
+            with torch.no_grad():
+                model(ids)  # ... and fires once per use: warm-up, and one pass of activation counting
+                for h in hooks:
+                    h.remove()
+                times = []
+                for _ in range(repeats):
+                    if dev.type == "cuda":
+                        torch.cuda.synchronize()
+                    start = time.perf_counter()
+                    model(ids)
+                    if dev.type == "cuda":
+                        torch.cuda.synchronize()
+                    times.append(time.perf_counter() - start)
+            seconds[sharing].append(sorted(times)[len(times) // 2])
+            activations[sharing].append(sum(written))
+            params[sharing].append(sum(p.numel() for p in model.parameters()))
+    return DepthCost(list(layers), seconds, activations, params)
+
+
+def figure_depth_cost(cost: DepthCost) -> go.Figure:
+    """Forward time and parameters against depth: sharing flattens one, not the other."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.15,
+                        subplot_titles=("Forward-pass time", "Parameters"))
+    styles = {"all": ("all shared", OKABE_ITO["green"], "solid"), "none": ("nothing shared", OKABE_ITO["vermillion"], "dash")}
+    for sharing, (name, colour, dash) in styles.items():
+        fig.add_trace(go.Scatter(x=cost.layers, y=[1000 * s for s in cost.seconds[sharing]], name=name,
+                                 line=dict(color=colour, width=4, dash=dash), marker=dict(size=10)), 1, 1)
+        fig.add_trace(go.Scatter(x=cost.layers, y=[p / 1e6 for p in cost.parameters[sharing]], showlegend=False,
+                                 line=dict(color=colour, width=4, dash=dash), marker=dict(size=10)), 1, 2)
+    styled(fig, height=450, title="Sharing saves parameters, not compute", legend=dict(orientation="h", y=-0.25))
+    fig.update_xaxes(title_text="layers L")
+    fig.update_yaxes(title_text="milliseconds", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="millions", rangemode="tozero", row=1, col=2)
+    return fig
