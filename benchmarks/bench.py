@@ -49,7 +49,7 @@ def bench_widgets() -> dict:
     start = time.perf_counter()
     fig = ex.static_figure()
     results["tying: static frames"] = {"ms": round(1000 * (time.perf_counter() - start), 1),
-                                       "frames": len(fig.frames)}
+                                       "frames": len(fig["frames"])}
     lams = viz_tying.LIVE_LAMBDAS
     sweep = [lams[i] for i in list(range(1, len(lams))) + list(range(len(lams) - 2, -1, -1))]
     results["tying: λ widget reaction (budget 30 ms)"] = _summary(reaction_times(ex, "lam", sweep * 2))

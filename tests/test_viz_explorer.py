@@ -21,19 +21,42 @@ def make_explorer(play=False):
 def test_static_figure_has_one_frame_per_value_and_a_slider():
     ex = make_explorer()
     fig = ex.static_figure()
-    assert [f.name for f in fig.frames] == ["0", "1", "2", "3"]
-    assert [tuple(f.data[0].y) for f in fig.frames] == [(0,), (1,), (4,), (9,)]
-    assert all(list(f.traces) == [0] for f in fig.frames)  # only the moving trace travels in a frame
-    slider = fig.layout.sliders[0]
-    assert slider.active == 1 and [s.args[0][0] for s in slider.steps] == ["0", "1", "2", "3"]
-    assert fig.layout.title.text == "k = 1"  # the initial state is the control's value
-    assert not fig.layout.updatemenus
+    assert [f["name"] for f in fig["frames"]] == ["0", "1", "2", "3"]
+    assert [f["data"][0]["y"] for f in fig["frames"]] == [[0], [1], [4], [9]]
+    assert all(f["traces"] == [0] for f in fig["frames"])  # only the moving trace travels in a frame
+    (slider,) = fig["layout"]["sliders"]
+    assert slider["active"] == 1 and [s["args"][0][0] for s in slider["steps"]] == ["0", "1", "2", "3"]
+    assert fig["layout"]["title"]["text"] == "k = 1"  # the initial state is the control's value
+    assert fig["layout"]["updatemenus"] == []
+    go.Figure(fig)  # and plotly accepts the whole thing
 
 
 def test_play_adds_play_and_pause():
     fig = make_explorer(play=True).static_figure()
-    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
     assert any("Play" in s for s in labels) and any("Pause" in s for s in labels)
+
+
+def test_groups_give_a_menu_and_a_slider_per_group():
+    fig0 = go.Figure([go.Scatter(x=[0], y=[0]), go.Bar(x=["a"], y=[0])])
+    controls = {"k": widgets.IntSlider(value=0, min=0, max=3), "c": widgets.IntSlider(value=10, min=0, max=20)}
+
+    def update(k, c):  # trace 1 depends only on the group: it should ride in each group's first frame only
+        return Patch(traces={0: dict(x=[k], y=[c]), 1: dict(y=[c])}, layout=dict(title=dict(text=f"{c}/{k}")))
+
+    ex = Explorer(fig0, update, controls, "k", [0, 1, 2], groups={"c": [("ten", 10), ("twenty", 20)]}, play=True)
+    fig = ex.static_figure()
+    names = [f["name"] for f in fig["frames"]]
+    assert names == ["ten · 0", "ten · 1", "ten · 2", "twenty · 0", "twenty · 1", "twenty · 2"]
+    first, second = fig["frames"][3], fig["frames"][4]
+    assert first["traces"] == [0, 1] and second["traces"] == [0]  # the constant bar travels once
+    assert second["layout"]["sliders"] == [{"visible": False}, {"visible": True}]
+    assert [s["visible"] for s in fig["layout"]["sliders"]] == [True, False]
+    menu = fig["layout"]["updatemenus"][0]
+    assert [b["label"] for b in menu["buttons"]] == ["ten", "twenty"]
+    assert menu["buttons"][1]["args"][0] == ["twenty · 0"]
+    play_twenty = fig["layout"]["updatemenus"][2]["buttons"][0]
+    assert play_twenty["args"][0] == ["twenty · 0", "twenty · 1", "twenty · 2"]  # plays its own group only
 
 
 def test_live_widget_follows_every_control():
@@ -73,3 +96,5 @@ def test_bad_arguments():
         Explorer(fig, lambda k: Patch({}), {"k": widgets.IntSlider()}, "k", [])
     with pytest.raises(ValueError, match="static_labels"):
         Explorer(fig, lambda k: Patch({}), {"k": widgets.IntSlider()}, "k", [1, 2], ["a", "a"])
+    with pytest.raises(ValueError, match="groups key"):
+        Explorer(fig, lambda k: Patch({}), {"k": widgets.IntSlider()}, "k", [1], groups={"k": [("a", 1)]})

@@ -37,12 +37,12 @@ def test_lambda_axis_labels_and_positions():
 def test_static_frames_hold_the_exact_solution(tasks):
     ex = viz.lambda_explorer(tasks)
     fig = ex.static_figure()
-    assert len(fig.frames) == len(viz.STATIC_LAMBDAS)
-    for frame, lam in zip(fig.frames, viz.STATIC_LAMBDAS):
+    assert len(fig["frames"]) == len(viz.STATIC_LAMBDAS)
+    for frame, lam in zip(fig["frames"], viz.STATIC_LAMBDAS):
         wA, wB = tied_solution(*tasks.train, lam)
-        point_a = next(d for d, i in zip(frame.data, frame.traces) if i == _W_A)
-        assert np.allclose([point_a.x[0], point_a.y[0]], wA.numpy())
-        assert f"{float((wA - wB).norm()):.3f}" in frame.layout.title.text
+        point_a = next(d for d, i in zip(frame["data"], frame["traces"]) if i == _W_A)
+        assert np.allclose([point_a["x"][0], point_a["y"][0]], wA.numpy())
+        assert f"{float((wA - wB).norm()):.3f}" in frame["layout"]["title"]["text"]
 
 
 def test_live_widget_shows_the_distance_tied_solution_gives(tasks):

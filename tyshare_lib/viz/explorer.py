@@ -57,10 +57,30 @@ class _nullcontext:
         return False
 
 
-def _frame(fig: go.Figure, patch: Patch, name: str) -> go.Frame:
-    indices = sorted(patch.traces)
-    data = [dict(type=fig.data[i].type, **patch.traces[i]) for i in indices]
-    return go.Frame(data=data, traces=indices, layout=dict(patch.layout), name=name)
+def _jsonable(value: Any) -> Any:
+    """Plain Python for a frame (numpy arrays and scalars become lists and floats)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _group_frames(fig: go.Figure, patches: Sequence[Patch], names: Sequence[str]) -> list[dict]:
+    """Frames (plain dicts) for one group; a property constant across the group rides in its first frame only."""
+    props = [{i: _jsonable(dict(p.traces[i])) for i in p.traces} for p in patches]
+    constant = {(i, k) for i, tr in props[0].items() for k, v in tr.items()
+                if all(i in pr and pr[i].get(k) == v for pr in props[1:])}
+    frames = []
+    for n, (pr, patch, name) in enumerate(zip(props, patches, names)):
+        keep = {i: {k: v for k, v in tr.items() if n == 0 or (i, k) not in constant} for i, tr in pr.items()}
+        keep = {i: tr for i, tr in keep.items() if tr}
+        indices = sorted(keep)
+        frames.append(dict(name=name, traces=indices, layout=_jsonable(dict(patch.layout)),
+                           data=[dict(type=fig.data[i].type, **keep[i]) for i in indices]))
+    return frames
 
 
 def animate_args(name: str | None, duration: int = 0) -> list:
@@ -76,13 +96,16 @@ class Explorer:
 
     ``figure`` shows the initial state; ``update(**values)`` returns the :class:`Patch` for any values of
     the ``controls`` (ipywidgets keyed by the keyword ``update`` expects). In the book, the control named
-    ``static_control`` becomes a plotly slider over ``static_values`` (the others stay at their initial
-    values); ``play=True`` adds play/pause buttons that step through them.
+    ``static_control`` becomes a plotly slider over ``static_values``; ``play=True`` adds play/pause
+    buttons that step through them. ``groups`` (optional, ``{control: [(label, value), ...]}``) adds a
+    second, coarser dimension: a menu of every combination of those controls' values, each with its own
+    slider (and play buttons) over ``static_values``. Controls in neither stay at their initial values.
     """
 
     def __init__(self, figure: go.Figure, update: Callable[..., Patch], controls: Mapping[str, Any],
                  static_control: str, static_values: Sequence[Any], static_labels: Sequence[str] | None = None,
-                 *, play: bool = False, frame_ms: int = 400, slider_prefix: str = ""):
+                 *, groups: Mapping[str, Sequence[tuple[str, Any]]] | None = None, play: bool = False,
+                 frame_ms: int = 400, slider_prefix: str = ""):
         if not controls:
             raise ValueError("controls must name at least one control")
         check_choice("static_control", static_control, set(controls))
@@ -91,12 +114,18 @@ class Explorer:
         labels = [str(v) for v in static_values] if static_labels is None else [str(s) for s in static_labels]
         if len(labels) != len(static_values) or len(set(labels)) != len(labels):
             raise ValueError("static_labels must be as many as static_values, and distinct")
+        groups = dict(groups or {})
+        for name, options in groups.items():
+            check_choice("groups key", name, set(controls) - {static_control})
+            if not options:
+                raise ValueError(f"groups[{name!r}] must list at least one (label, value) pair")
         self.figure = figure
         self.update = update
         self.controls = dict(controls)
         self.static_control = static_control
         self.static_values = list(static_values)
         self.static_labels = labels
+        self.groups = {name: list(options) for name, options in groups.items()}
         self.play = play
         self.frame_ms = frame_ms
         self.slider_prefix = slider_prefix
@@ -109,29 +138,68 @@ class Explorer:
         """The controls' current values, keyed as ``update`` expects them."""
         return {name: control.value for name, control in self.controls.items()}
 
+    def _group_combinations(self) -> list[tuple[str, dict[str, Any]]]:
+        """(label, {control: value}) for every combination of the group controls; one empty one if none."""
+        combos: list[tuple[str, dict[str, Any]]] = [("", {})]
+        for name, options in self.groups.items():
+            combos = [(f"{lab} · {l}" if lab else str(l), {**vals, name: v}) for lab, vals in combos for l, v in options]
+        return combos
+
     # ------------------------------------------------------------------ the book's face
-    def static_figure(self) -> go.Figure:
-        """The kernel-free figure: one frame per static value, a slider (and play/pause) to move between them."""
+    def static_figure(self) -> dict:
+        """The kernel-free figure, as a plotly JSON dict: one frame per (group, static value), a slider per
+        group (and play/pause), a menu over the groups.
+
+        Frames are plain dicts (plotly's per-object validation would dominate the build time for
+        animations of hundreds of frames), and a trace property that is the same in every frame of a
+        group travels only in that group's first frame, through which every entry into the group passes.
+        """
         fig = go.Figure(self.figure)
         base = self.values()
-        frames = [_frame(fig, self.update(**{**base, self.static_control: v}), label)
-                  for v, label in zip(self.static_values, self.static_labels)]
-        fig.frames = frames
+        combos = self._group_combinations()
         current = base[self.static_control]
         active = next((i for i, v in enumerate(self.static_values) if v == current), 0)
-        apply_patch(fig, self.update(**{**base, self.static_control: self.static_values[active]}))
-        steps = [dict(method="animate", label=label, args=animate_args(label)) for label in self.static_labels]
-        fig.update_layout(sliders=[dict(
-            active=active, steps=steps, currentvalue=dict(prefix=self.slider_prefix, font=dict(size=18)),
-            pad=dict(t=40, b=10), len=0.9 if self.play else 1.0, x=0.1 if self.play else 0.0)])
-        if self.play:
-            fig.update_layout(updatemenus=[dict(
-                type="buttons", direction="left", x=0.0, y=0, xanchor="left", yanchor="top",
-                pad=dict(t=75, r=10), showactive=False,
-                buttons=[dict(label="▶ Play", method="animate", args=animate_args(None, self.frame_ms)),
-                         dict(label="❚❚ Pause", method="animate",
-                              args=[[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}])])])
-        return fig
+        active_group = next((i for i, (_, vals) in enumerate(combos)
+                             if all(base[k] == v for k, v in vals.items())), 0)
+        apply_patch(fig, self.update(**{**base, **combos[active_group][1], self.static_control: current}))
+        out = fig.to_plotly_json()
+        out = {"data": out["data"], "layout": out["layout"]}
+
+        frames, sliders, plays = [], [], []
+        grouped = len(combos) > 1
+        for gi, (glabel, gvals) in enumerate(combos):
+            names = [f"{glabel} · {lab}" if grouped else lab for lab in self.static_labels]
+            patches = [self.update(**{**base, **gvals, self.static_control: v}) for v in self.static_values]
+            group_frames = _group_frames(fig, patches, names)
+            if grouped:
+                menus = [{}] + ([{"visible": gj == gi} for gj in range(len(combos))] if self.play else [])
+                for f in group_frames:
+                    f["layout"]["sliders"] = [{"visible": gj == gi} for gj in range(len(combos))]
+                    f["layout"]["updatemenus"] = menus
+            frames += group_frames
+            sliders.append(dict(
+                active=active if gi == active_group else 0, visible=gi == active_group,
+                steps=[dict(method="animate", label=lab, args=animate_args(name))
+                       for lab, name in zip(self.static_labels, names)],
+                currentvalue=dict(prefix=self.slider_prefix, font=dict(size=18)),
+                pad=dict(t=40, b=10), len=0.85 if self.play else 1.0, x=0.15 if self.play else 0.0))
+            if self.play:
+                plays.append(dict(
+                    type="buttons", direction="down", x=0.0, y=0, xanchor="left", yanchor="top",
+                    pad=dict(t=45, r=10), showactive=False, visible=gi == active_group,
+                    buttons=[dict(label="▶ Play", method="animate", args=[names, animate_args(None, self.frame_ms)[1]]),
+                             dict(label="❚❚ Pause", method="animate",
+                                  args=[[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}])]))
+        menus = []
+        if grouped:
+            menus.append(dict(type="dropdown", x=0.0, y=1.0, xanchor="left", yanchor="bottom", pad=dict(b=10),
+                              active=active_group, showactive=True, font=dict(size=16),
+                              buttons=[dict(label=glabel, method="animate", args=animate_args(
+                                  f"{glabel} · {self.static_labels[0]}")) for glabel, _ in combos]))
+        out["frames"] = frames
+        out["layout"]["sliders"] = sliders
+        out["layout"]["updatemenus"] = menus + plays
+        return out
 
     # ------------------------------------------------------------------ the notebook's face
     @property
