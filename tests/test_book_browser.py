@@ -19,7 +19,7 @@ def open_page(offline_page, book_url, path):
     return page
 
 
-@pytest.mark.parametrize("path", ["book/intro.html", "book/tying.html", "book/albert.html"])
+@pytest.mark.parametrize("path", ["book/intro.html", "book/tying.html", "book/conv.html", "book/albert.html"])
 def test_page_is_offline_and_console_clean(offline_page, book_url, path):
     page = open_page(offline_page, book_url, path)
     page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=15000)
@@ -84,4 +84,23 @@ def test_albert_counter_slider_changes_the_displayed_count(offline_page, book_ur
     bert_one_layer = count_parameters(config.with_(num_hidden_layers=1, embedding_size=768, sharing="none")).total
     assert layers == 1 and shown * 1e6 == pytest.approx(count_parameters(config.with_(num_hidden_layers=1)).total)
     assert f"{bert_one_layer / 1e6:.1f}M" in title
+    assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+def test_conv_animation_advances_when_played(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/conv.html")
+    animation = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length > 1)"
+    page.wait_for_function(f"!!({animation})")
+    read = (f"(() => {{ const g = {animation}; const s = g.layout.sliders.find(s => s.visible !== false); "
+            "return [s.active, g.layout.title.text, g.data[5].x[0]]; })()")
+    active, title, window_x = page.evaluate(read)
+    assert active == 0 and title.startswith("step 1/196")
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    page.get_by_text("▶ Play").first.click()
+    page.wait_for_timeout(2500)
+    page.get_by_text("❚❚ Pause").first.click()
+    active, title, moved_x = page.evaluate(read)
+    assert active > 3 and title.startswith(f"step {active + 1}/196")
+    assert moved_x != window_x  # the kernel's window moved across the input
     assert offline_page.console_errors == [] and offline_page.blocked == []

@@ -47,16 +47,17 @@ def test_groups_give_a_menu_and_a_slider_per_group():
     ex = Explorer(fig0, update, controls, "k", [0, 1, 2], groups={"c": [("ten", 10), ("twenty", 20)]}, play=True)
     fig = ex.static_figure()
     names = [f["name"] for f in fig["frames"]]
-    assert names == ["ten · 0", "ten · 1", "ten · 2", "twenty · 0", "twenty · 1", "twenty · 2"]
+    assert names == ["0/0", "0/1", "0/2", "1/0", "1/1", "1/2"]
     first, second = fig["frames"][3], fig["frames"][4]
     assert first["traces"] == [0, 1] and second["traces"] == [0]  # the constant bar travels once
-    assert second["layout"]["sliders"] == [{"visible": False}, {"visible": True}]
+    assert first["layout"]["sliders"] == [{"visible": False}, {"visible": True}]
+    assert "sliders" not in second["layout"]  # entry into a group is always through its first frame
     assert [s["visible"] for s in fig["layout"]["sliders"]] == [True, False]
     menu = fig["layout"]["updatemenus"][0]
     assert [b["label"] for b in menu["buttons"]] == ["ten", "twenty"]
-    assert menu["buttons"][1]["args"][0] == ["twenty · 0"]
+    assert menu["buttons"][1]["args"][0] == ["1/0"]
     play_twenty = fig["layout"]["updatemenus"][2]["buttons"][0]
-    assert play_twenty["args"][0] == ["twenty · 0", "twenty · 1", "twenty · 2"]  # plays its own group only
+    assert play_twenty["args"][0] == ["1/0", "1/1", "1/2"]  # plays its own group only
 
 
 def test_live_widget_follows_every_control():

@@ -34,6 +34,11 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # so it would take the width of a sidebar-less column; one resize once the page has loaded fixes that.
 RESIZE_JS = ("window.addEventListener('load', () => document.querySelectorAll('.js-plotly-plot')"
              ".forEach(gd => Plotly.Plots.resize(gd)));")
+# Pressing Pause (or moving the slider) during an animation makes plotly.js reject the interrupted
+# Plotly.animate promise with no reason, which nothing awaits: an "Uncaught (in promise) undefined" in
+# the console although the pause worked. Only that reason-less rejection is marked handled.
+INTERRUPTED_ANIMATION_JS = ("window.addEventListener('unhandledrejection', e => "
+                            "{ if (e.reason === undefined) e.preventDefault(); });")
 
 
 class PlotlyMimeRenderer:
@@ -86,6 +91,7 @@ def _on_page(app, pagename: str, templatename: str, context: dict, doctree) -> N
         # Added here, it lands on this page only; priority < 500 puts it before the figures' inline code.
         app.add_js_file(PLOTLY_JS, priority=200)
         app.add_js_file(None, body=RESIZE_JS, priority=201)
+        app.add_js_file(None, body=INTERRUPTED_ANIMATION_JS, priority=201)
     scripts = context.get("script_files")
     if isinstance(scripts, list):
         scripts[:] = clean_scripts(scripts)

@@ -32,8 +32,7 @@ class Patch:
 
 def apply_patch(fig: go.Figure, patch: Patch) -> None:
     """Apply ``patch`` to ``fig`` (a Figure or a FigureWidget) in one batch."""
-    ctx = fig.batch_update() if isinstance(fig, go.FigureWidget) else _nullcontext()
-    with ctx:
+    with fig.batch_update():  # one message to the front-end for a FigureWidget
         for i, props in patch.traces.items():
             fig.data[i].update(props)
         if patch.layout:
@@ -49,14 +48,6 @@ def _allowed(control: Any) -> str:
     return "see the control"
 
 
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _jsonable(value: Any) -> Any:
     """Plain Python for a frame (numpy arrays and scalars become lists and floats)."""
     if hasattr(value, "tolist"):
@@ -68,17 +59,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _group_frames(fig: go.Figure, patches: Sequence[Patch], names: Sequence[str]) -> list[dict]:
-    """Frames (plain dicts) for one group; a property constant across the group rides in its first frame only."""
+def _group_frames(fig: go.Figure, patches: Sequence[Patch], names: Sequence[str],
+                  group_layout: Mapping[str, Any] | None = None) -> list[dict]:
+    """Frames (plain dicts) for one group. A trace property or top-level layout entry that is the same in
+    every frame of the group rides in its first frame only; ``group_layout`` is added to that first frame."""
     props = [{i: _jsonable(dict(p.traces[i])) for i in p.traces} for p in patches]
+    layouts = [_jsonable(dict(p.layout)) for p in patches]
     constant = {(i, k) for i, tr in props[0].items() for k, v in tr.items()
                 if all(i in pr and pr[i].get(k) == v for pr in props[1:])}
+    constant_layout = {k for k, v in layouts[0].items() if all(lay.get(k) == v for lay in layouts[1:])}
     frames = []
-    for n, (pr, patch, name) in enumerate(zip(props, patches, names)):
+    for n, (pr, layout, name) in enumerate(zip(props, layouts, names)):
         keep = {i: {k: v for k, v in tr.items() if n == 0 or (i, k) not in constant} for i, tr in pr.items()}
         keep = {i: tr for i, tr in keep.items() if tr}
         indices = sorted(keep)
-        frames.append(dict(name=name, traces=indices, layout=_jsonable(dict(patch.layout)),
+        if n == 0:
+            layout = {**layout, **(group_layout or {})}
+        else:
+            layout = {k: v for k, v in layout.items() if k not in constant_layout}
+        frames.append(dict(name=name, traces=indices, layout=layout,
                            data=[dict(type=fig.data[i].type, **keep[i]) for i in indices]))
     return frames
 
@@ -96,24 +95,34 @@ class Explorer:
 
     ``figure`` shows the initial state; ``update(**values)`` returns the :class:`Patch` for any values of
     the ``controls`` (ipywidgets keyed by the keyword ``update`` expects). In the book, the control named
-    ``static_control`` becomes a plotly slider over ``static_values``; ``play=True`` adds play/pause
+    ``static_control`` becomes a plotly slider over ``static_values`` (a list, or a function of the group's
+    ``{control: value}`` when the number of steps depends on the group); ``play=True`` adds play/pause
     buttons that step through them. ``groups`` (optional, ``{control: [(label, value), ...]}``) adds a
     second, coarser dimension: a menu of every combination of those controls' values, each with its own
     slider (and play buttons) over ``static_values``. Controls in neither stay at their initial values.
+    ``extras`` are widgets shown with the live controls that act on them (a play button, a preset menu)
+    rather than being read by ``update``.
     """
 
     def __init__(self, figure: go.Figure, update: Callable[..., Patch], controls: Mapping[str, Any],
-                 static_control: str, static_values: Sequence[Any], static_labels: Sequence[str] | None = None,
+                 static_control: str, static_values: Sequence[Any] | Callable[[dict], Sequence[Any]],
+                 static_labels: Sequence[str] | None = None,
                  *, groups: Mapping[str, Sequence[tuple[str, Any]]] | None = None, play: bool = False,
-                 frame_ms: int = 400, slider_prefix: str = ""):
+                 frame_ms: int = 400, slider_prefix: str = "", extras: Sequence[Any] = ()):
         if not controls:
             raise ValueError("controls must name at least one control")
         check_choice("static_control", static_control, set(controls))
-        if len(static_values) == 0:
-            raise ValueError("static_values must hold at least one value")
-        labels = [str(v) for v in static_values] if static_labels is None else [str(s) for s in static_labels]
-        if len(labels) != len(static_values) or len(set(labels)) != len(labels):
-            raise ValueError("static_labels must be as many as static_values, and distinct")
+        if callable(static_values):
+            if static_labels is not None:
+                raise ValueError("static_labels must be None when static_values is a function")
+            labels = None
+        else:
+            if len(static_values) == 0:
+                raise ValueError("static_values must hold at least one value")
+            labels = [str(v) for v in static_values] if static_labels is None else [str(s) for s in static_labels]
+            if len(labels) != len(static_values) or len(set(labels)) != len(labels):
+                raise ValueError("static_labels must be as many as static_values, and distinct")
+            static_values = list(static_values)
         groups = dict(groups or {})
         for name, options in groups.items():
             check_choice("groups key", name, set(controls) - {static_control})
@@ -123,12 +132,13 @@ class Explorer:
         self.update = update
         self.controls = dict(controls)
         self.static_control = static_control
-        self.static_values = list(static_values)
+        self.static_values = static_values
         self.static_labels = labels
         self.groups = {name: list(options) for name, options in groups.items()}
         self.play = play
         self.frame_ms = frame_ms
         self.slider_prefix = slider_prefix
+        self.extras = list(extras)
         self._widget = None
         self.figure_widget: go.FigureWidget | None = None
         self.last_reaction_s: float | None = None  # how long the last live update took (benchmark)
@@ -137,6 +147,13 @@ class Explorer:
     def values(self) -> dict[str, Any]:
         """The controls' current values, keyed as ``update`` expects them."""
         return {name: control.value for name, control in self.controls.items()}
+
+    def _values_of(self, gvals: dict) -> tuple[list, list[str]]:
+        """The static values and their labels within one group."""
+        if callable(self.static_values):
+            values = list(self.static_values(gvals))
+            return values, [str(v) for v in values]
+        return self.static_values, self.static_labels
 
     def _group_combinations(self) -> list[tuple[str, dict[str, Any]]]:
         """(label, {control: value}) for every combination of the group controls; one empty one if none."""
@@ -158,31 +175,31 @@ class Explorer:
         base = self.values()
         combos = self._group_combinations()
         current = base[self.static_control]
-        active = next((i for i, v in enumerate(self.static_values) if v == current), 0)
         active_group = next((i for i, (_, vals) in enumerate(combos)
                              if all(base[k] == v for k, v in vals.items())), 0)
         apply_patch(fig, self.update(**{**base, **combos[active_group][1], self.static_control: current}))
         out = fig.to_plotly_json()
         out = {"data": out["data"], "layout": out["layout"]}
 
-        frames, sliders, plays = [], [], []
+        frames, sliders, plays, first_names = [], [], [], []
         grouped = len(combos) > 1
         for gi, (glabel, gvals) in enumerate(combos):
-            names = [f"{glabel} · {lab}" if grouped else lab for lab in self.static_labels]
-            patches = [self.update(**{**base, **gvals, self.static_control: v}) for v in self.static_values]
-            group_frames = _group_frames(fig, patches, names)
-            if grouped:
-                menus = [{}] + ([{"visible": gj == gi} for gj in range(len(combos))] if self.play else [])
-                for f in group_frames:
-                    f["layout"]["sliders"] = [{"visible": gj == gi} for gj in range(len(combos))]
-                    f["layout"]["updatemenus"] = menus
-            frames += group_frames
+            values, labels = self._values_of(gvals)
+            names = [f"{gi}/{lab}" if grouped else lab for lab in labels]  # short: there may be thousands
+            first_names.append(names[0])
+            patches = [self.update(**{**base, **gvals, self.static_control: v}) for v in values]
+            visibility = None
+            if grouped:  # entering a group (always through its first frame) shows its slider and play buttons
+                visibility = dict(
+                    sliders=[{"visible": gj == gi} for gj in range(len(combos))],
+                    updatemenus=[{}] + ([{"visible": gj == gi} for gj in range(len(combos))] if self.play else []))
+            frames += _group_frames(fig, patches, names, visibility)
+            active = next((i for i, v in enumerate(values) if v == current), 0) if gi == active_group else 0
             sliders.append(dict(
-                active=active if gi == active_group else 0, visible=gi == active_group,
-                steps=[dict(method="animate", label=lab, args=animate_args(name))
-                       for lab, name in zip(self.static_labels, names)],
+                active=active, visible=gi == active_group,
+                steps=[dict(method="animate", label=lab, args=animate_args(name)) for lab, name in zip(labels, names)],
                 currentvalue=dict(prefix=self.slider_prefix, font=dict(size=18)),
-                pad=dict(t=40, b=10), len=0.85 if self.play else 1.0, x=0.15 if self.play else 0.0))
+                pad=dict(t=40, b=10), len=0.82 if self.play else 1.0, x=0.18 if self.play else 0.0))
             if self.play:
                 plays.append(dict(
                     type="buttons", direction="down", x=0.0, y=0, xanchor="left", yanchor="top",
@@ -192,10 +209,10 @@ class Explorer:
                                   args=[[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}])]))
         menus = []
         if grouped:
-            menus.append(dict(type="dropdown", x=0.0, y=1.0, xanchor="left", yanchor="bottom", pad=dict(b=10),
+            menus.append(dict(type="dropdown", x=0.0, y=1.0, xanchor="left", yanchor="bottom", pad=dict(b=45),
                               active=active_group, showactive=True, font=dict(size=16),
-                              buttons=[dict(label=glabel, method="animate", args=animate_args(
-                                  f"{glabel} · {self.static_labels[0]}")) for glabel, _ in combos]))
+                              buttons=[dict(label=glabel, method="animate", args=animate_args(first))
+                                       for (glabel, _), first in zip(combos, first_names)]))
         out["frames"] = frames
         out["layout"]["sliders"] = sliders
         out["layout"]["updatemenus"] = menus + plays
@@ -212,7 +229,7 @@ class Explorer:
             apply_patch(self.figure_widget, self.update(**self.values()))
             for control in self.controls.values():
                 control.observe(self._on_change, names="value")
-            self._widget = widgets.VBox([*self.controls.values(), self.figure_widget])
+            self._widget = widgets.VBox([*self.extras, *self.controls.values(), self.figure_widget])
         return self._widget
 
     def _on_change(self, _change: dict | None = None) -> None:

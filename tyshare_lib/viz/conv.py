@@ -1,0 +1,323 @@
+"""Figures of the convolution chapter (book/conv.ipynb): the sliding kernel, full-size filters,
+parameter counts against image size, and translation equivariance."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from ..checks import ArgumentError, check_choice, check_int
+from ..conv import (PRESETS, Step, conv2d, conv_parameter_count, correlation_steps, dense_parameter_count,
+                    load_image, output_size, preset_kernel)
+from .explorer import Explorer, Patch, apply_patch
+from .style import OKABE_ITO, styled
+
+DIVERGING = "PuOr"  # colour-blind-safe diverging scale (ColorBrewer), white at zero
+WINDOW = OKABE_ITO["orange"]
+CELL = OKABE_ITO["green"]
+
+
+# ----------------------------------------------------------------------------- compute
+@dataclass(frozen=True)
+class Slide:
+    """One kernel sliding over one image: every step, plus what the figure draws that does not move."""
+
+    steps: tuple[Step, ...]  # in reading order
+    rows: int  # output shape
+    cols: int
+    padded_z: list  # the zero-padded input, rounded for the figure
+    output_z: list  # the whole output, rounded for the figure
+    output_lim: float  # symmetric colour range of the output
+
+
+@lru_cache(maxsize=64)
+def _slide_cached(image_key: bytes, shape: tuple, kernel: tuple, stride: int, padding: int) -> Slide:
+    image = torch.frombuffer(bytearray(image_key), dtype=torch.float64).reshape(shape)
+    k = torch.tensor(kernel, dtype=torch.float64).reshape(3, 3)
+    steps = tuple(correlation_steps(image, k, stride, padding))
+    rows, cols = steps[-1].row + 1, steps[-1].col + 1
+    out = np.zeros((rows, cols))
+    for t in steps:
+        out[t.row, t.col] = t.value
+    padded = torch.nn.functional.pad(image, (padding,) * 4).numpy()
+    return Slide(steps, rows, cols, np.round(padded, 3).tolist(), np.round(out, 3).tolist(),
+                 float(np.abs(out).max()) or 1.0)
+
+
+def compute_slide(image: torch.Tensor, kernel: tuple, stride: int, padding: int) -> Slide:
+    """Every step of a 3 × 3 kernel (9 numbers, row by row) over ``image``; cached, so that moving the
+    step slider costs no recomputation."""
+    if len(kernel) != 9 or not all(isinstance(w, (int, float)) and np.isfinite(w) for w in kernel):
+        raise ArgumentError(f"kernel must be 9 finite numbers (a 3 × 3 kernel, row by row), got {kernel!r}")
+    check_choice("stride", stride, (1, 2))
+    check_choice("padding", padding, (0, 1))
+    image = image.to(torch.float64).contiguous()
+    return _slide_cached(image.numpy().tobytes(), tuple(image.shape), tuple(float(w) for w in kernel), stride, padding)
+
+
+def _rect(top: float, left: float, h: float, w: float) -> dict:
+    """Outline of cells [top, top+h) × [left, left+w) in heatmap coordinates."""
+    x0, x1, y0, y1 = left - 0.5, left + w - 0.5, top - 0.5, top + h - 0.5
+    return dict(x=[x0, x1, x1, x0, x0], y=[y0, y0, y1, y1, y0])
+
+
+def _not_yet(row: int, col: int, rows: int, cols: int) -> dict:
+    """Polygon covering the output cells after (row, col) in reading order: what is not computed yet."""
+    r, c = row, col
+    e = 0.6  # a little past the cell edges, so no anti-aliased sliver of a future cell shows
+    x = [c + 0.5, cols - 1 + e, cols - 1 + e, -e, -e, c + 0.5, c + 0.5]
+    y = [r - 0.5, r - 0.5, rows - 1 + e, rows - 1 + e, r + 0.5, r + 0.5, r - 0.5]
+    return dict(x=x, y=y)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.2f}"
+
+
+def _fmt_weight(v: float) -> str:
+    return f"{v:.2g}" if v >= 0 else f"({v:.2g})"
+
+
+# ----------------------------------------------------------------------------- the sliding-kernel explorer
+# trace order
+_INPUT, _KERNEL, _PRODUCTS, _OUTPUT, _MASK, _WINDOW, _CELL = range(7)
+
+
+def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, step: int) -> Patch:
+    """Everything the animation shows at ``step`` (1 = the first position; clamped to the last one)."""
+    slide = compute_slide(image, kernel, stride, padding)
+    steps = slide.steps
+    step = min(max(int(step), 1), len(steps)) - 1
+    s = steps[step]
+    k = np.array(kernel).reshape(3, 3)
+    products = s.products.numpy()
+    window = s.window.numpy()
+    text = [[f"{_fmt(window[i, j])}·{_fmt_weight(k[i, j])}" for j in range(3)] for i in range(3)]
+    plim = float(np.abs(k).max()) or 1.0
+    title = f"step {step + 1}/{len(steps)}: output[{s.row}, {s.col}] = sum of the 9 products = <b>{_fmt(s.value)}</b>"
+    return Patch(
+        traces={
+            _INPUT: dict(z=slide.padded_z),
+            _KERNEL: dict(z=k.tolist(), text=[[f"{v:.3g}" for v in row] for row in k], zmin=-plim, zmax=plim),
+            _PRODUCTS: dict(z=np.round(products, 3).tolist(), text=text, zmin=-plim, zmax=plim),
+            _OUTPUT: dict(z=slide.output_z, zmin=-slide.output_lim, zmax=slide.output_lim),
+            _MASK: _not_yet(s.row, s.col, slide.rows, slide.cols),
+            _WINDOW: _rect(s.top, s.left, 3, 3),
+            _CELL: _rect(s.row, s.col, 1, 1),
+        },
+        layout=dict(title=dict(text=title)))
+
+
+def figure_slide(image: torch.Tensor, kernel: tuple, stride: int = 1, padding: int = 0, step: int = 1) -> go.Figure:
+    """Input with the kernel's window, the kernel (the same nine numbers at every step), the products, and
+    the output filling in cell by cell."""
+    fig = make_subplots(rows=2, cols=2, row_heights=[0.62, 0.38], vertical_spacing=0.14, horizontal_spacing=0.12,
+                        subplot_titles=("Input, <span style='color:#E69F00'>■</span> the kernel's window",
+                                        "Output, <span style='color:#009E73'>■</span> the cell being written",
+                                        "Kernel: the same 9 weights at every step", "Window × kernel, cell by cell"))
+    grey = [[0, "black"], [1, "white"]]
+    fig.add_trace(go.Heatmap(z=[[0]], colorscale=grey, zmin=0, zmax=1, showscale=False,
+                             hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra>input</extra>"), 1, 1)
+    fig.add_trace(go.Heatmap(z=[[0]], text=[[""]], texttemplate="%{text}", textfont=dict(size=16),
+                             colorscale=DIVERGING, showscale=False, xgap=2, ygap=2,
+                             hovertemplate="weight %{z:.3f}<extra>kernel</extra>"), 2, 1)
+    fig.add_trace(go.Heatmap(z=[[0]], text=[[""]], texttemplate="%{text}", textfont=dict(size=13),
+                             colorscale=DIVERGING, showscale=False, xgap=2, ygap=2,
+                             hovertemplate="%{text} = %{z:.3f}<extra>product</extra>"), 2, 2)
+    fig.add_trace(go.Heatmap(z=[[0]], colorscale=DIVERGING, showscale=False,
+                             hovertemplate="output[%{y}, %{x}] = %{z:.3f}<extra></extra>"), 1, 2)
+    fig.add_trace(go.Scatter(x=[0], y=[0], fill="toself", fillcolor="white", mode="lines",
+                             line=dict(width=0), hoverinfo="skip", showlegend=False), 1, 2)
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="lines", line=dict(color=WINDOW, width=5), hoverinfo="skip",
+                             name="kernel window"), 1, 1)
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="lines", line=dict(color=CELL, width=5), hoverinfo="skip",
+                             name="cell being written"), 1, 2)
+    styled(fig, height=840, showlegend=False, title=dict(font=dict(size=18), y=0.99, yanchor="top"),
+           margin=dict(t=150, b=150, l=40, r=20))
+    for r, c in ((1, 1), (1, 2), (2, 1), (2, 2)):
+        fig.update_xaxes(showgrid=False, zeroline=False, showline=False, ticks="", showticklabels=False, row=r, col=c,
+                         constrain="domain")
+        fig.update_yaxes(showgrid=False, zeroline=False, showline=False, ticks="", showticklabels=False, row=r, col=c,
+                         autorange="reversed", scaleanchor="x" if (r, c) == (1, 1) else f"x{(r - 1) * 2 + c}",
+                         constrain="domain")
+    apply_patch(fig, slide_patch(image, kernel, stride, padding, step))
+    return fig
+
+
+class KernelEditor:
+    """Nine number boxes for a 3 × 3 kernel; ``value`` is the tuple of nine weights (row by row)."""
+
+    def __new__(cls, value: tuple):
+        import ipywidgets as widgets
+        import traitlets
+
+        class _Editor(widgets.GridBox):
+            value = traitlets.Tuple()
+
+            def __init__(self, initial):
+                boxes = [widgets.FloatText(value=float(w), step=0.1, layout=widgets.Layout(width="7em"))
+                         for w in initial]
+                super().__init__(children=boxes, layout=widgets.Layout(grid_template_columns="repeat(3, 7.5em)"))
+                self.value = tuple(float(w) for w in initial)
+                self._syncing = False
+                for b in boxes:
+                    b.observe(self._from_boxes, names="value")
+                self.observe(self._to_boxes, names="value")
+
+            def _from_boxes(self, _change):
+                if not self._syncing:
+                    self.value = tuple(b.value for b in self.children)
+
+            def _to_boxes(self, change):
+                self._syncing = True
+                try:
+                    for b, w in zip(self.children, change["new"]):
+                        b.value = float(w)
+                finally:
+                    self._syncing = False
+
+        return _Editor(value)
+
+
+def _flat(name: str) -> tuple:
+    return tuple(float(w) for row in PRESETS[name] for w in row)
+
+
+PRESET_ORDER = list(PRESETS)
+
+
+def kernel_explorer(size: int = 16, preset: str = "vertical edge", stride: int = 1, padding: int = 0) -> Explorer:
+    """The sliding-kernel animation: static frames for every preset, stride and padding in the book; in a
+    notebook, a step slider with play, the nine weights editable, and stride/padding toggles."""
+    import ipywidgets as widgets
+
+    check_choice("preset", preset, PRESETS)
+    check_choice("stride", stride, (1, 2))
+    check_choice("padding", padding, (0, 1))
+    image = load_image(size)
+    kernel = _flat(preset)
+    n_steps = lambda s, p: output_size(size, 3, s, p) ** 2  # noqa: E731
+    step = widgets.IntSlider(value=1, min=1, max=n_steps(stride, padding), description="step",
+                             layout=widgets.Layout(width="60%"))
+    play = widgets.Play(value=1, min=1, max=step.max, interval=150, description="play")
+    widgets.jslink((play, "value"), (step, "value"))
+    editor = KernelEditor(kernel)
+    presets = widgets.Dropdown(options=PRESET_ORDER, value=preset, description="preset")
+    strides = widgets.ToggleButtons(options=[1, 2], value=stride, description="stride")
+    paddings = widgets.ToggleButtons(options=[0, 1], value=padding, description="padding")
+
+    def on_preset(change):
+        editor.value = _flat(change["new"])  # one assignment: the figure recomputes once
+
+    def on_shape(_change):
+        step.max = play.max = n_steps(strides.value, paddings.value)
+
+    presets.observe(on_preset, names="value")
+    strides.observe(on_shape, names="value")
+    paddings.observe(on_shape, names="value")
+    return Explorer(
+        figure_slide(image, kernel, stride, padding),
+        update=lambda step, kernel, stride, padding: slide_patch(image, kernel, stride, padding, step),
+        controls={"step": step, "kernel": editor, "stride": strides, "padding": paddings},
+        static_control="step", static_values=lambda g: range(1, n_steps(g["stride"], g["padding"]) + 1),
+        groups={"kernel": [(name, _flat(name)) for name in PRESET_ORDER],
+                "stride": [("stride 1", 1), ("stride 2", 2)], "padding": [("padding 0", 0), ("padding 1", 1)]},
+        play=True, frame_ms=150, slider_prefix="step ",
+        extras=[widgets.HBox([play, presets]), widgets.HTML("<b>kernel weights</b> (edit any of the nine)")])
+
+
+# ----------------------------------------------------------------------------- static figures
+def figure_filters(size: int = 64) -> go.Figure:
+    """The photograph and its four filtered versions, full size: each detector finds its pattern everywhere."""
+    image = load_image(size)
+    names = PRESET_ORDER
+    fig = make_subplots(rows=1, cols=5, horizontal_spacing=0.02, subplot_titles=["original", *names])
+    fig.add_trace(go.Heatmap(z=np.round(image.numpy(), 3), colorscale=[[0, "black"], [1, "white"]], showscale=False,
+                             hoverinfo="skip"), 1, 1)
+    for c, name in enumerate(names, start=2):
+        out = conv2d(image, preset_kernel(name), padding=1).numpy()
+        if name in ("blur", "sharpen"):
+            fig.add_trace(go.Heatmap(z=np.round(out, 3), colorscale=[[0, "black"], [1, "white"]], zmin=0, zmax=1,
+                                     showscale=False, hoverinfo="skip"), 1, c)
+        else:
+            lim = float(np.abs(out).max())
+            fig.add_trace(go.Heatmap(z=np.round(out, 3), colorscale=DIVERGING, zmin=-lim, zmax=lim, showscale=False,
+                                     hoverinfo="skip"), 1, c)
+    styled(fig, height=330, title="One 3 × 3 kernel, applied at every position of a 64 × 64 image",
+           margin=dict(t=100, b=20, l=10, r=10))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", autorange="reversed",
+                     constrain="domain")
+    for i in range(1, 6):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    fig.update_annotations(font_size=15)
+    return fig
+
+
+SIZES = [8, 16, 32, 64, 128, 256, 512]
+
+
+def compute_parameter_counts(size: int, c_in: int = 1, c_out: int = 1, k: int = 3) -> dict:
+    """Conv and dense parameter counts for a size × size input (padding keeps the output the same size)."""
+    size = check_int("size", size, low=k)
+    conv = conv_parameter_count(c_in, c_out, k)
+    dense = dense_parameter_count(c_in, c_out, size, size, k, padding=k // 2)
+    return dict(size=size, conv=conv, dense=dense, ratio=dense / conv)
+
+
+def _count_patch(size: int) -> Patch:
+    c = compute_parameter_counts(size)
+    return Patch(traces={2: dict(x=[size, size], y=[c["conv"], c["dense"]],
+                                 text=[f"{c['conv']:,}", f"{c['dense']:,}"])},
+                 layout=dict(title=dict(text=f"{size} × {size} image: conv {c['conv']:,} parameters, "
+                                             f"dense {c['dense']:,} (<b>{c['ratio']:,.0f}×</b>)")))
+
+
+def parameter_explorer(size: int = 32) -> Explorer:
+    """Conv versus dense parameters against image size (log axes), a slider over the size."""
+    import ipywidgets as widgets
+
+    check_choice("size", size, SIZES)
+    counts = [compute_parameter_counts(n) for n in SIZES]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=SIZES, y=[c["dense"] for c in counts], name="fully connected (no sharing)",
+                             line=dict(color=OKABE_ITO["vermillion"], width=4), mode="lines+markers"))
+    fig.add_trace(go.Scatter(x=SIZES, y=[c["conv"] for c in counts], name="3 × 3 convolution (shared)",
+                             line=dict(color=OKABE_ITO["blue"], width=4), mode="lines+markers"))
+    fig.add_trace(go.Scatter(x=[size, size], y=[1, 1], mode="markers+text", textposition="middle right",
+                             marker=dict(size=16, color="black"), showlegend=False, textfont=dict(size=16)))
+    styled(fig, height=480, xaxis_title="image side n (pixels)", yaxis_title="parameters",
+           legend=dict(orientation="h", y=-0.3), margin=dict(b=170))
+    fig.update_xaxes(type="log", tickvals=SIZES)
+    fig.update_yaxes(type="log", exponentformat="power")
+    apply_patch(fig, _count_patch(size))
+    slider = widgets.SelectionSlider(options=SIZES, value=size, description="image side")
+    return Explorer(fig, update=_count_patch, controls={"size": slider}, static_control="size",
+                    static_values=SIZES, slider_prefix="n = ")
+
+
+def figure_equivariance(size: int = 32, shift: tuple[int, int] = (4, 6), preset: str = "vertical edge") -> go.Figure:
+    """Input, shifted input, and both outputs: the output moves with the input."""
+    image = load_image(size)
+    k = preset_kernel(preset)
+    shifted = torch.roll(image, shifts=shift, dims=(0, 1))
+    panels = [(image, "input"), (shifted, f"input shifted by {shift}"),
+              (conv2d(image, k), "output"), (conv2d(shifted, k), "output of the shifted input")]
+    fig = make_subplots(rows=1, cols=4, horizontal_spacing=0.03, subplot_titles=[t for _, t in panels])
+    lim = float(conv2d(image, k).abs().max())
+    for c, (z, _) in enumerate(panels, start=1):
+        kw = dict(colorscale=[[0, "black"], [1, "white"]], zmin=0, zmax=1) if c <= 2 else \
+            dict(colorscale=DIVERGING, zmin=-lim, zmax=lim)
+        fig.add_trace(go.Heatmap(z=np.round(z.numpy(), 3), showscale=False, hoverinfo="skip", **kw), 1, c)
+    styled(fig, height=320, title="Shift the input, and the output shifts with it", margin=dict(t=100, b=20, l=10, r=10))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", autorange="reversed",
+                     constrain="domain")
+    for i in range(1, 5):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    fig.update_annotations(font_size=15)
+    return fig
