@@ -53,6 +53,86 @@ def bench_widgets() -> dict:
     lams = viz_tying.LIVE_LAMBDAS
     sweep = [lams[i] for i in list(range(1, len(lams))) + list(range(len(lams) - 2, -1, -1))]
     results["tying: λ widget reaction (budget 30 ms)"] = _summary(reaction_times(ex, "lam", sweep * 2))
+    results.update(bench_conv_widgets())
+    results.update(bench_albert_widgets())
+    return results
+
+
+def bench_conv_widgets() -> dict:
+    from tyshare_lib.conv import load_image
+    from tyshare_lib.viz import conv as viz_conv
+
+    results = {}
+    image = load_image(32)
+    kernel = tuple(w for row in viz_conv.PRESETS["vertical edge"] for w in row)
+    samples = []
+    for trial in range(5):  # a new kernel each time, so the cache cannot help
+        k = (kernel[0] + trial * 1e-3, *kernel[1:])
+        start = time.perf_counter()
+        n = len(viz_conv.compute_slide(image, k, 1, 0).steps)
+        frames = [viz_conv.slide_patch(image, k, 1, 0, step) for step in range(1, n + 1)]
+        samples.append(time.perf_counter() - start)
+    results["conv: all frames, 32×32 image, 3×3 kernel (budget 200 ms)"] = {
+        **_summary(samples), "frames": len(frames)}
+    ex = viz_conv.kernel_explorer(size=16)
+    start = time.perf_counter()
+    fig = ex.static_figure()
+    results["conv: book animation, 16×16, 4 presets × 2 strides × 2 paddings"] = {
+        "ms": round(1000 * (time.perf_counter() - start), 1), "frames": len(fig["frames"])}
+    _ = ex.widget
+    editor = ex.controls["kernel"]
+    samples = []
+    for i in range(40):  # the reader edits the centre weight
+        weights = list(editor.value)
+        weights[4] = 1.0 + 0.05 * (i + 1)
+        start = time.perf_counter()
+        editor.value = tuple(weights)
+        samples.append(time.perf_counter() - start)
+    results["conv: live widget, edited weight (budget 50 ms)"] = _summary(samples)
+    results["conv: live widget, step slider"] = _summary(reaction_times(ex, "step", list(range(2, 150))))
+    return results
+
+
+def bench_albert_widgets() -> dict:
+    import torch
+
+    from tyshare_lib.albert import PRESETS, AlbertConfig, AlbertEncoder, count_parameters
+    from tyshare_lib.viz import albert as viz_albert
+
+    results = {}
+    for name in PRESETS:
+        config = AlbertConfig.preset(name)
+        reps = 1000
+        start = time.perf_counter()
+        for _ in range(reps):
+            count_parameters(config)
+        results[f"albert: count_parameters({name}) (budget 1 ms)"] = {
+            "us": round(1e6 * (time.perf_counter() - start) / reps, 1)}
+    ex = viz_albert.parameter_counter()
+    layers = list(range(1, 49)) + list(range(47, 0, -1))
+    results["albert: counter reaction, layers slider (budget 30 ms)"] = _summary(
+        reaction_times(ex, "num_hidden_layers", layers))
+    results["albert: counter reaction, sharing buttons"] = _summary(
+        reaction_times(ex, "sharing", ["none", "attention", "ffn", "all"] * 10))
+    torch.manual_seed(0)
+    ids = torch.randint(0, 30000, (8, 128))
+    for sharing in ("all", "none"):
+        config = AlbertConfig.preset("albert-base", sharing=sharing)
+        start = time.perf_counter()
+        model = AlbertEncoder(config, device=os.environ["TYSHARE_DEVICE"]).eval()
+        built = time.perf_counter() - start
+        with torch.no_grad():
+            model(ids)  # warm-up
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                model(ids)
+                if model.device.type == "cuda":
+                    torch.cuda.synchronize()
+                times.append(time.perf_counter() - start)
+        results[f"albert: ALBERT-base sharing={sharing}: build, forward 8×128"] = {
+            "build_ms": round(1000 * built, 1), **_summary(times),
+            "parameters": sum(p.numel() for p in model.parameters())}
     return results
 
 

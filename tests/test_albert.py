@@ -85,6 +85,20 @@ def test_forward_shapes_and_determinism():
     assert not torch.allclose(a, c)  # padding is ignored by attention
 
 
+def test_default_device_gives_the_same_output_as_the_cpu():
+    """On a GPU machine (TYSHARE_DEVICE=cuda) this compares the CUDA forward pass with the CPU's."""
+    torch.manual_seed(0)
+    cpu = AlbertEncoder(small(sharing="attention"), device="cpu").eval()
+    here = AlbertEncoder(small(sharing="attention")).eval()  # default_device()
+    here.load_state_dict(cpu.state_dict())
+    ids = torch.randint(0, 100, (3, 9))
+    with torch.no_grad():
+        a, pa = cpu(ids)
+        b, pb = here(ids)
+    assert b.device == here.device
+    assert torch.allclose(a, b.cpu(), atol=1e-4) and torch.allclose(pa, pb.cpu(), atol=1e-4)
+
+
 def test_factorised_projection_only_when_e_differs_from_h():
     assert AlbertEncoder(small(embedding_size=32), device="cpu").embedding_hidden_mapping_in is None
     assert AlbertEncoder(small(embedding_size=16), device="cpu").embedding_hidden_mapping_in is not None

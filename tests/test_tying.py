@@ -86,7 +86,7 @@ def test_tied_path_matches_tied_solution_one_by_one(tasks):
 
 @pytest.mark.parametrize("lam", [0.0, 0.1, 1.0, 10.0, INF])
 def test_trainer_converges_to_the_closed_form(tasks, lam):
-    result = train_tied(*tasks.train, lam, steps=600, device="cpu")
+    result = train_tied(*tasks.train, lam, steps=600)  # default device: the CPU here, CUDA in the GPU check
     wA, wB = tied_solution(*tasks.train, lam)
     assert torch.allclose(result.w_a.double(), wA, atol=1e-4)
     assert torch.allclose(result.w_b.double(), wB, atol=1e-4)
