@@ -115,7 +115,7 @@ def cross_correlate(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, 
     steps = correlation_steps(image, kernel, stride, padding)
     kh, kw = kernel.shape
     out = torch.empty(output_size(image.shape[0], kh, stride, padding),
-                      output_size(image.shape[1], kw, stride, padding), dtype=image.dtype)
+                      output_size(image.shape[1], kw, stride, padding), dtype=image.dtype, device=image.device)
     for s in steps:
         out[s.row, s.col] = s.value
     return out
