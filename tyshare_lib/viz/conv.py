@@ -231,31 +231,34 @@ def kernel_explorer(size: int = 16, preset: str = "vertical edge", stride: int =
 
 
 # ----------------------------------------------------------------------------- static figures
-def figure_filters(size: int = 64) -> go.Figure:
-    """The photograph and its four filtered versions, full size: each detector finds its pattern everywhere."""
-    image = load_image(size)
-    names = PRESET_ORDER
-    fig = make_subplots(rows=1, cols=5, horizontal_spacing=0.02, subplot_titles=["original", *names])
-    fig.add_trace(go.Heatmap(z=np.round(image.numpy(), 3), colorscale=[[0, "black"], [1, "white"]], showscale=False,
-                             hoverinfo="skip"), 1, 1)
-    for c, name in enumerate(names, start=2):
-        out = conv2d(image, preset_kernel(name), padding=1).numpy()
-        if name in ("blur", "sharpen"):
-            fig.add_trace(go.Heatmap(z=np.round(out, 3), colorscale=[[0, "black"], [1, "white"]], zmin=0, zmax=1,
-                                     showscale=False, hoverinfo="skip"), 1, c)
-        else:
-            lim = float(np.abs(out).max())
-            fig.add_trace(go.Heatmap(z=np.round(out, 3), colorscale=DIVERGING, zmin=-lim, zmax=lim, showscale=False,
-                                     hoverinfo="skip"), 1, c)
-    styled(fig, height=330, title="One 3 × 3 kernel, applied at every position of a 64 × 64 image",
-           margin=dict(t=100, b=20, l=10, r=10))
+GREY = [[0, "black"], [1, "white"]]
+
+
+def image_row(panels: list[tuple[np.ndarray, str, bool]], title: str, height: int = 330) -> go.Figure:
+    """A row of images with square pixels: (values, panel title, signed?) each; signed ones use the diverging
+    scale centred on zero, the others grey levels in [0, 1]."""
+    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.02, subplot_titles=[t for _, t, _ in panels])
+    for c, (z, _, signed) in enumerate(panels, start=1):
+        lim = float(np.abs(z).max()) or 1.0
+        colours = dict(colorscale=DIVERGING, zmin=-lim, zmax=lim) if signed else dict(colorscale=GREY, zmin=0, zmax=1)
+        fig.add_trace(go.Heatmap(z=np.round(z, 3), showscale=False, hoverinfo="skip", **colours), 1, c)
+        fig.update_yaxes(scaleanchor=f"x{c if c > 1 else ''}", row=1, col=c)
+    styled(fig, height=height, title=title, margin=dict(t=100, b=20, l=10, r=10))
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", autorange="reversed",
                      constrain="domain")
-    for i in range(1, 6):
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
     fig.update_annotations(font_size=15)
     return fig
+
+
+def figure_filters(size: int = 64) -> go.Figure:
+    """The photograph and its four filtered versions, full size: each detector finds its pattern everywhere."""
+    image = load_image(size)
+    panels = [(image.numpy(), "original", False)]
+    for name in PRESET_ORDER:
+        out = conv2d(image, preset_kernel(name), padding=1).numpy()
+        panels.append((out, name, name not in ("blur", "sharpen")))  # edge maps are signed
+    return image_row(panels, f"One 3 × 3 kernel, applied at every position of a {size} × {size} image")
 
 
 SIZES = [8, 16, 32, 64, 128, 256, 512]
@@ -305,19 +308,7 @@ def figure_equivariance(size: int = 32, shift: tuple[int, int] = (4, 6), preset:
     image = load_image(size)
     k = preset_kernel(preset)
     shifted = torch.roll(image, shifts=shift, dims=(0, 1))
-    panels = [(image, "input"), (shifted, f"input shifted by {shift}"),
-              (conv2d(image, k), "output"), (conv2d(shifted, k), "output of the shifted input")]
-    fig = make_subplots(rows=1, cols=4, horizontal_spacing=0.03, subplot_titles=[t for _, t in panels])
-    lim = float(conv2d(image, k).abs().max())
-    for c, (z, _) in enumerate(panels, start=1):
-        kw = dict(colorscale=[[0, "black"], [1, "white"]], zmin=0, zmax=1) if c <= 2 else \
-            dict(colorscale=DIVERGING, zmin=-lim, zmax=lim)
-        fig.add_trace(go.Heatmap(z=np.round(z.numpy(), 3), showscale=False, hoverinfo="skip", **kw), 1, c)
-    styled(fig, height=320, title="Shift the input, and the output shifts with it", margin=dict(t=100, b=20, l=10, r=10))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", autorange="reversed",
-                     constrain="domain")
-    for i in range(1, 5):
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
-    fig.update_annotations(font_size=15)
-    return fig
+    return image_row([(image.numpy(), "input", False), (shifted.numpy(), f"input shifted by {shift}", False),
+                      (conv2d(image, k).numpy(), "output", True),
+                      (conv2d(shifted, k).numpy(), "output of the shifted input", True)],
+                     "Shift the input, and the output shifts with it", height=320)
