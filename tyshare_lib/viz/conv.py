@@ -222,7 +222,7 @@ def kernel_explorer(size: int = 16, preset: str = "vertical edge", stride: int =
     return Explorer(
         figure_slide(image, kernel, stride, padding),
         update=lambda step, kernel, stride, padding: slide_patch(image, kernel, stride, padding, step),
-        controls={"step": step, "kernel": editor, "stride": strides, "padding": paddings},
+        controls={"kernel": editor, "step": step, "stride": strides, "padding": paddings},  # shown in this order
         static_control="step", static_values=lambda g: range(1, n_steps(g["stride"], g["padding"]) + 1),
         groups={"kernel": [(name, _flat(name)) for name in PRESET_ORDER],
                 "stride": [("stride 1", 1), ("stride 2", 2)], "padding": [("padding 0", 0), ("padding 1", 1)]},
