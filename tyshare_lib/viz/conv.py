@@ -293,8 +293,8 @@ def parameter_explorer(size: int = 32) -> Explorer:
                              line=dict(color=OKABE_ITO["blue"], width=4), mode="lines+markers"))
     fig.add_trace(go.Scatter(x=[size, size], y=[1, 1], mode="markers+text", textposition="middle right",
                              marker=dict(size=16, color="black"), showlegend=False, textfont=dict(size=16)))
-    styled(fig, height=480, xaxis_title="image side n (pixels)", yaxis_title="parameters",
-           legend=dict(orientation="h", y=-0.3), margin=dict(b=170))
+    styled(fig, height=520, xaxis_title="image side n (pixels)", yaxis_title="parameters",
+           legend=dict(x=0.02, y=0.98, bgcolor="rgba(255,255,255,0.8)"), margin=dict(b=150))
     fig.update_xaxes(type="log", tickvals=SIZES)
     fig.update_yaxes(type="log", exponentformat="power")
     apply_patch(fig, _count_patch(size))
