@@ -3,6 +3,7 @@
     python benchmarks/bench.py            # everything
     python benchmarks/bench.py widgets    # only the live widgets
     python benchmarks/bench.py notebooks  # only the chapters
+    python benchmarks/bench.py browser    # only the built pages (needs the build and Chromium)
 
 A benchmark, not a test: it reports medians against the budgets the issues name and exits 0.
 Results are also written to benchmarks/results/latest.json (not committed).
@@ -150,13 +151,62 @@ def bench_notebooks() -> dict:
     return results
 
 
+def bench_browser() -> dict:
+    """Built pages in headless Chromium (network blocked): size, load time, and the animation's frame rate."""
+    import functools
+    import http.server
+    import threading
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import BUILT, CHROMIUM, CHROMIUM_ARGS, OfflinePage, _QuietHandler
+    from playwright.sync_api import sync_playwright
+
+    if not (BUILT / "book" / "conv.html").exists():
+        return {"browser": "skipped: build the book first (jupyter-book build . --all -W)"}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(BUILT)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    drawn = ("[...document.querySelectorAll('.plotly-graph-div')].every(g => g.querySelector('svg.main-svg'))")
+    results = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for page_name in ("tying", "conv", "albert"):
+            page = OfflinePage(browser.new_page(viewport={"width": 1400, "height": 1000}))
+            start = time.perf_counter()
+            page.page.goto(f"{base}/book/{page_name}.html")
+            page.page.wait_for_function(drawn, timeout=30000)
+            loaded = time.perf_counter() - start
+            html = (BUILT / "book" / f"{page_name}.html").stat().st_size
+            results[f"browser: {page_name}.html"] = {"bytes": html, "load_ms": round(1000 * loaded),
+                                                     "console_errors": len(page.console_errors),
+                                                     "blocked": len(page.blocked)}
+            if page_name == "conv":
+                anim = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length > 1)"
+                read = f"(() => {{ const g = {anim}; return g.layout.sliders.find(s => s.visible !== false).active; }})()"
+                page.page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+                page.page.get_by_text("▶ Play").first.click()
+                page.page.wait_for_timeout(300)
+                a0, t0 = page.page.evaluate(read), time.perf_counter()
+                page.page.wait_for_timeout(4000)
+                a1, t1 = page.page.evaluate(read), time.perf_counter()
+                page.page.get_by_text("❚❚ Pause").first.click()
+                results["browser: conv animation playing (150 ms a frame = 6.7 fps asked)"] = {
+                    "frames_per_s": round((a1 - a0) / (t1 - t0), 2), "frames": 2260}
+            page.page.close()
+        browser.close()
+    server.shutdown()
+    return results
+
+
 def main(argv: list[str]) -> None:
-    which = set(argv) or {"widgets", "notebooks"}
+    which = set(argv) or {"widgets", "notebooks", "browser"}
     results = {}
     if "widgets" in which:
         results.update(bench_widgets())
     if "notebooks" in which:
         results.update(bench_notebooks())
+    if "browser" in which:
+        results.update(bench_browser())
     import torch
 
     results["_machine"] = {"cpus": os.cpu_count(), "torch": torch.__version__, "device": os.environ["TYSHARE_DEVICE"]}

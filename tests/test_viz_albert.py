@@ -42,14 +42,19 @@ def test_counter_shows_an_invalid_combination_instead_of_crashing():
 
 def test_counter_static_frames_walk_the_layers():
     fig = viz.parameter_counter().static_figure()
-    assert [f["name"] for f in fig["frames"]] == [str(L) for L in viz.STATIC_LAYERS]
-    first, frame12 = fig["frames"][0], fig["frames"][11]
+    assert len(fig["frames"]) == len(viz.STATIC_EMBEDDINGS) * len(viz.STATIC_LAYERS)
+    menu = fig["layout"]["updatemenus"][0]
+    assert [b["label"] for b in menu["buttons"]] == [f"embedding size E = {e}" for e in viz.STATIC_EMBEDDINGS]
+    assert menu["active"] == viz.STATIC_EMBEDDINGS.index(128)  # ALBERT-base's E
+    frames = [f for f in fig["frames"] if f["name"].startswith("1/")]  # the E = 128 group
+    assert [f["name"] for f in frames] == [f"1/{L}" for L in viz.STATIC_LAYERS]
+    first, frame12 = frames[0], frames[11]
     selected = next(d for d, i in zip(first["data"], first["traces"]) if i == viz._SELECTED)
     assert selected["x"][0] * 1e6 == pytest.approx(11_683_584)  # all shared: the same at every depth ...
     assert viz._SELECTED not in frame12["traces"]  # ... so it travels in the first frame only
     attention = next(d for d, i in zip(frame12["data"], frame12["traces"]) if i == 2)
     assert attention["x"][0] * 1e6 == pytest.approx(12 * 4 * (768 * 768 + 768))  # BERT's bar, 12 layers
-    assert fig["layout"]["sliders"][0]["active"] == 11
+    assert fig["layout"]["sliders"][1]["active"] == 11 and fig["layout"]["sliders"][1]["visible"]
 
 
 def test_paper_rows_and_table():

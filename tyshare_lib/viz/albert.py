@@ -89,10 +89,12 @@ HEADS = [1, 2, 4, 8, 12, 16, 32, 64]
 INTERMEDIATE_SIZES = [512, 1024, 2048, 3072, 4096, 8192, 16384]
 VOCAB_SIZES = [5000, 10000, 30000, 50000, 100000, 250000]
 STATIC_LAYERS = list(range(1, 49))
+STATIC_EMBEDDINGS = [64, 128, 256, 768]  # the embedding sizes of the paper's Table 3
 
 
 def parameter_counter(config: AlbertConfig | None = None) -> Explorer:
-    """The chapter's counter: sliders for the sizes, buttons for the sharing strategy (static: a layers slider)."""
+    """The chapter's counter: sliders for the sizes, buttons for the sharing strategy (static: a menu of
+    embedding sizes, each with a layers slider; the other sizes as in ``config``)."""
     import ipywidgets as widgets
 
     c = config if config is not None else AlbertConfig.preset("albert-base")
@@ -118,7 +120,8 @@ def parameter_counter(config: AlbertConfig | None = None) -> Explorer:
     }
     fixed = dict(max_position_embeddings=c.max_position_embeddings, type_vocab_size=c.type_vocab_size)
     return Explorer(figure_counter(c), update=lambda **v: counter_update(**v, **fixed), controls=controls,
-                    static_control="num_hidden_layers", static_values=STATIC_LAYERS, slider_prefix="layers L = ")
+                    static_control="num_hidden_layers", static_values=STATIC_LAYERS, slider_prefix="layers L = ",
+                    groups={"embedding_size": [(f"embedding size E = {e}", e) for e in STATIC_EMBEDDINGS]})
 
 
 # ----------------------------------------------------------------------------- the paper's tables
