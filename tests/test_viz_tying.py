@@ -3,7 +3,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from tyshare_lib.tying import effective_dof, make_two_tasks, mse, tied_solution
 from tyshare_lib.viz import tying as viz

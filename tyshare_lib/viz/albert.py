@@ -13,7 +13,7 @@ import torch
 from ..albert import SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters, format_count, paper_rounding
 from ..checks import check_int
 from ..device import resolve_device
-from .explorer import Explorer, Patch
+from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, styled
 
 PART_NAMES = {"embeddings": "embeddings (V·E)", "projection": "E → H projection", "attention": "attention",
@@ -77,8 +77,6 @@ def figure_counter(config: AlbertConfig) -> go.Figure:
            legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal"),
            title=dict(y=0.97, yanchor="top"), margin=dict(l=230, t=200, b=120))
     fig.update_xaxes(rangemode="tozero", autorange=True)
-    from .explorer import apply_patch
-
     apply_patch(fig, _counter_patch(config))
     return fig
 

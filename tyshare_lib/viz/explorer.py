@@ -183,7 +183,7 @@ class Explorer:
 
         frames, sliders, plays, first_names = [], [], [], []
         grouped = len(combos) > 1
-        for gi, (glabel, gvals) in enumerate(combos):
+        for gi, (_, gvals) in enumerate(combos):
             values, labels = self._values_of(gvals)
             names = [f"{gi}/{lab}" if grouped else lab for lab in labels]  # short: there may be thousands
             first_names.append(names[0])

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from ..checks import check_int, check_real
 from ..tying import TwoTasks, effective_dof, make_two_tasks, mse_each, tied_path, train_tied
-from .explorer import Explorer, Patch
+from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
 
 INF = float("inf")
@@ -144,16 +144,16 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     everything = np.vstack([path.w_a, path.w_b, tasks.w_true_a.numpy(), tasks.w_true_b.numpy()])
     centre = (everything.max(0) + everything.min(0)) / 2
     half = (everything.max(0) - everything.min(0)).max() / 2 + 0.6
-    for k, (X, y, colour, name) in enumerate([(tasks.XA, tasks.yA, TASK_A, "A"), (tasks.XB, tasks.yB, TASK_B, "B")]):
+    for X, y, colour, name in [(tasks.XA, tasks.yA, TASK_A, "A"), (tasks.XB, tasks.yB, TASK_B, "B")]:
         g1, g2, z = loss_surface(X, y, centre, half)
         fig.add_trace(go.Contour(  # 0, 1: each task's training loss, as contour lines
             x=g1, y=g2, z=np.log(z), contours_coloring="lines", line=dict(width=1.5), ncontours=14,
             colorscale=[[0, colour], [1, colour]], showscale=False, hoverinfo="skip", opacity=0.55,
             name=f"loss of task {name}"), row=1, col=1)
-    for W, colour, name in [(path.w_a, TASK_A, "A"), (path.w_b, TASK_B, "B")]:
+    for W, colour, name in [(path.w_a, TASK_A, "wᴬ"), (path.w_b, TASK_B, "wᴮ")]:
         fig.add_trace(go.Scatter(  # 2, 3: where each solution travels as λ goes 0 → ∞
             x=W[:, 0], y=W[:, 1], mode="lines", line=dict(color=colour, width=2, dash="dot"),
-            name=f"path of wᴬ" if name == "A" else "path of wᴮ", hoverinfo="skip"), row=1, col=1)
+            name=f"path of {name}", hoverinfo="skip"), row=1, col=1)
     for w, colour, name in [(tasks.w_true_a, TASK_A, "A"), (tasks.w_true_b, TASK_B, "B")]:
         fig.add_trace(go.Scatter(  # 4, 5: the weights that generated the data
             x=[float(w[0])], y=[float(w[1])], mode="markers", name=f"true weights of task {name}",
@@ -184,8 +184,6 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     fig.update_xaxes(**_lambda_axis(compact=True), row=1, col=2)
     fig.update_yaxes(title_text="distance", rangemode="tozero", row=1, col=2)
     fig.update_yaxes(title_text="MSE", range=[0, 1.1 * float(errors.max())], row=2, col=2)
-    from .explorer import apply_patch
-
     apply_patch(fig, _lambda_patch(compute_lambda_path(tasks, [lam])))
     return fig
 
