@@ -24,7 +24,8 @@ TASK_B = OKABE_ITO["vermillion"]
 SHARED = OKABE_ITO["green"]
 
 FONT_SIZE = 17  # readable from the back row when projected
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+# Only the download button: zoom and pan tools add clutter on a projector and can hide a long title.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtons": [["toImage"]]}
 
 LAYOUT = go.Layout(
     font=dict(size=FONT_SIZE, family="Helvetica, Arial, sans-serif"),
