@@ -1,5 +1,6 @@
 """The built book in headless Chromium, with every non-local request blocked: pages render, figures move,
 and the console stays clean. Needs `jupyter-book build . --all -W` first (CI does it)."""
+import json
 import math
 
 import pytest
@@ -9,6 +10,11 @@ from tyshare_lib.tying import make_two_tasks, tied_solution
 from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
 
 EXPLORER_JS = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length)"
+
+
+def wait_title_change(page, figure_js: str, old_title: str) -> None:
+    """Wait (up to 10 s) until the figure's title differs from ``old_title``: the new frame is drawn."""
+    page.wait_for_function(f"({figure_js}).layout.title.text !== {json.dumps(old_title)}", timeout=10_000)
 
 
 def open_page(offline_page, book_url, path):
@@ -53,7 +59,7 @@ def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, boo
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(800)
+    wait_title_change(page, EXPLORER_JS, title)
     active, middle, title = shown()
     lam = STATIC_LAMBDAS[active]
     assert 0 < active < len(STATIC_LAMBDAS) - 1 and f"λ = {lambda_label(lam)} " in title
@@ -61,7 +67,7 @@ def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, boo
     assert middle == pytest.approx(float((a - b).norm()), rel=1e-6) and middle < before
 
     page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(800)
+    wait_title_change(page, EXPLORER_JS, title)
     active, end, title = shown()
     assert STATIC_LAMBDAS[active] == math.inf and end == 0 and "‖wᴬ − wᴮ‖ = 0.000" in title
     assert offline_page.console_errors == [] and offline_page.blocked == []
@@ -80,7 +86,7 @@ def test_albert_counter_slider_changes_the_displayed_count(offline_page, book_ur
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
     page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # one layer
-    page.wait_for_timeout(800)
+    wait_title_change(page, EXPLORER_JS, title)
     layers, shown, title = page.evaluate(read)
     bert_one_layer = count_parameters(config.with_(num_hidden_layers=1, embedding_size=768, sharing="none")).total
     assert layers == 1 and shown * 1e6 == pytest.approx(count_parameters(config.with_(num_hidden_layers=1)).total)
@@ -99,8 +105,9 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     plot = page.locator(".js-plotly-plot").first
     plot.scroll_into_view_if_needed()
     page.get_by_text("▶ Play").first.click()
-    page.wait_for_timeout(2500)
+    page.wait_for_function(f"({animation}).layout.sliders.find(s => s.visible !== false).active > 3", timeout=15_000)
     page.get_by_text("❚❚ Pause").first.click()
+    page.wait_for_timeout(300)
     active, title, moved_x = page.evaluate(read)
     assert active > 3 and title.startswith(f"step {active + 1}/196")
     assert moved_x != window_x  # the kernel's window moved across the input
