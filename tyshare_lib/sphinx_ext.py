@@ -20,6 +20,11 @@ an entry point (``pyproject.toml``). Together they do this:
   widget manager to restore live widgets. The book shows the static face of every explorer and loads no
   widget manager (``nb_ipywidgets_js: {}``), so that state, megabytes once a plotly ``FigureWidget``
   (an anywidget carrying its own JavaScript) is in it, would only be downloaded and never read.
+* **Two small page scripts** on plotly pages: a resize once the page has loaded, and marking handled the
+  reason-less promise rejection plotly.js leaves behind when Pause interrupts an animation.
+
+The other default console error of a Jupyter Book 1.x page, "Got invalid theme mode", is fixed by
+configuration: ``html_context: {default_mode: light}`` in ``_config.yml``.
 """
 from __future__ import annotations
 
