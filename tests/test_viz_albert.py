@@ -74,3 +74,7 @@ def test_depth_cost_shared_and_unshared_do_the_same_work():
     assert len(viz.figure_depth_cost(cost).data) == 4
     with pytest.raises(ValueError, match="tokens"):
         viz.measure_depth_cost(c, tokens=10_000)
+    with pytest.raises(ValueError, match="config"):
+        viz.measure_depth_cost({"hidden_size": 16})
+    with pytest.raises(ValueError, match=r"layers\[1\]"):
+        viz.measure_depth_cost(c, layers=(1, 0))

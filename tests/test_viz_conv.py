@@ -97,3 +97,7 @@ def test_parameter_explorer_and_counts():
 def test_static_figures_build():
     assert len(viz.figure_filters(32).data) == 5
     assert len(viz.figure_equivariance(32).data) == 4
+    with pytest.raises(ValueError, match="shift"):
+        viz.figure_equivariance(32, shift=[4, 6])
+    with pytest.raises(ValueError, match="size must divide 128"):
+        viz.figure_filters(30)

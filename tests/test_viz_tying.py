@@ -69,6 +69,13 @@ def test_explorer_refuses_a_bad_lambda(tasks):
         ex.set(lam=0.123456)  # not a position of the slider
 
 
+def test_explorer_refuses_what_is_not_two_tasks():
+    with pytest.raises(TypeError, match="tasks must be a TwoTasks"):
+        viz.lambda_explorer(tasks=[1, 2])
+    with pytest.raises(ValueError, match="tasks"):
+        viz.compute_lambda_path("tasks", [0.0])
+
+
 def test_explorer_needs_two_weights():
     with pytest.raises(ValueError, match="2 weights"):
         viz.figure_lambda_explorer(make_two_tasks(dim=3))

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..albert import SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters, format_count, paper_rounding
-from ..checks import check_int
+from ..checks import ArgumentError, check_int
 from ..device import resolve_device
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, styled
@@ -198,6 +198,10 @@ def measure_depth_cost(config: AlbertConfig, layers: Sequence[int] = (1, 2, 4, 8
                        tokens: int = 64, repeats: int = 3, device=None, seed: int = 0) -> DepthCost:
     """Time a forward pass (median of ``repeats``) and count layer-output elements for each depth, for
     ``sharing='all'`` and ``'none'``: parameters differ by a factor of L, compute and activations do not."""
+    if not isinstance(config, AlbertConfig):
+        raise ArgumentError(f"config must be an AlbertConfig, got {type(config).__name__}")
+    for i, L in enumerate(layers):
+        check_int(f"layers[{i}]", L, low=1)
     batch = check_int("batch", batch, low=1)
     tokens = check_int("tokens", tokens, low=1, high=config.max_position_embeddings)
     repeats = check_int("repeats", repeats, low=1)

@@ -307,6 +307,8 @@ def figure_equivariance(size: int = 32, shift: tuple[int, int] = (4, 6), preset:
     """Input, shifted input, and both outputs: the output moves with the input."""
     image = load_image(size)
     k = preset_kernel(preset)
+    if not (isinstance(shift, tuple) and len(shift) == 2 and all(isinstance(v, int) for v in shift)):
+        raise ArgumentError(f"shift must be a (rows, cols) tuple of ints, got {shift!r}")
     shifted = torch.roll(image, shifts=shift, dims=(0, 1))
     return image_row([(image.numpy(), "input", False), (shifted.numpy(), f"input shifted by {shift}", False),
                       (conv2d(image, k).numpy(), "output", True),

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..checks import check_int, check_real
+from ..checks import ArgumentError, check_int, check_real
 from ..tying import TwoTasks, effective_dof, make_two_tasks, mse_each, tied_path, train_tied
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
@@ -72,8 +72,15 @@ class LambdaPath:
         return (self.test_a + self.test_b) / 2
 
 
+def _check_tasks(tasks) -> TwoTasks:
+    if not isinstance(tasks, TwoTasks):
+        raise ArgumentError(f"tasks must be a TwoTasks (see make_two_tasks), got {type(tasks).__name__}")
+    return tasks
+
+
 def compute_lambda_path(tasks: TwoTasks, lams: Sequence[float]) -> LambdaPath:
     """Solve the tied problem exactly for every λ in ``lams`` and measure each solution."""
+    _check_tasks(tasks)
     lams = list(lams)
     wA, wB = tied_path(*tasks.train, lams)
     err = lambda X, y, W: mse_each(X, y, W).cpu().numpy()  # noqa: E731
@@ -134,6 +141,7 @@ def _lambda_patch(p: LambdaPath) -> Patch:
 
 def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     """Weight space with both tasks' loss contours, ‖wᴬ − wᴮ‖ against λ, and the four errors, at one λ."""
+    _check_tasks(tasks)
     if tasks.XA.shape[1] != 2:
         raise ValueError(f"tasks must have 2 weights to draw weight space, got {tasks.XA.shape[1]}")
     path = compute_lambda_path(tasks, LIVE_LAMBDAS)
@@ -192,7 +200,7 @@ def lambda_explorer(tasks: TwoTasks | None = None, lam: float = 0.0) -> Explorer
     """The chapter's λ explorer: a slider over λ from 0 to ∞, live in a notebook, precomputed in the book."""
     import ipywidgets as widgets
 
-    tasks = tasks if tasks is not None else make_two_tasks()
+    tasks = _check_tasks(tasks) if tasks is not None else make_two_tasks()
     lam = check_real("lam", lam, low=0.0, allow_inf=True)
     slider = widgets.SelectionSlider(
         options=[(lambda_label(v), v) for v in LIVE_LAMBDAS], value=min(LIVE_LAMBDAS, key=lambda v: abs(lambda_position(v) - lambda_position(lam))),
