@@ -73,9 +73,10 @@ def figure_counter(config: AlbertConfig) -> go.Figure:
                              marker_color=colour, hovertemplate="%{x:.2f}M<extra>" + PART_NAMES[part] + "</extra>"))
     fig.add_trace(go.Scatter(x=[0], y=[SHARING_LABELS[config.sharing]], mode="text", textposition="middle right",
                              showlegend=False, textfont=dict(size=18, color="black"), hoverinfo="skip"))
-    styled(fig, barmode="stack", height=620, xaxis_title="parameters (millions)",
-           legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="normal"),
-           title=dict(y=0.97, yanchor="top"), margin=dict(l=230, t=200, b=120))
+    # Legend under the book's slider; the space above the bars is for the title and the book's menu.
+    styled(fig, barmode="stack", height=700, xaxis_title="parameters (millions)",
+           legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, traceorder="normal"),
+           title=dict(y=0.98, yanchor="top"), margin=dict(l=230, t=170, b=230))
     fig.update_xaxes(rangemode="tozero", autorange=True)
     apply_patch(fig, _counter_patch(config))
     return fig
