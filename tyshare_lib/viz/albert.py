@@ -174,16 +174,6 @@ def paper_table_html(rows: Sequence[PaperRow]) -> str:
     return "".join(out)
 
 
-class HTML:
-    """Minimal rich-display wrapper: shows ``text`` as HTML in notebooks and in the book."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-
 # ----------------------------------------------------------------------------- what sharing does not save
 @dataclass(frozen=True)
 class DepthCost:
