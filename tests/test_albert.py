@@ -35,7 +35,7 @@ def test_formula_equals_built_module_for_presets(name):
 
 
 def test_known_counts():
-    """Hand-checked totals (and Hugging Face's AlbertModel for albert-base-v2: 11,683,584)."""
+    """Totals checked by hand from the formula in the chapter's first exercise."""
     assert count_parameters(AlbertConfig.preset("albert-base")).total == 11_683_584
     assert count_parameters(AlbertConfig.preset("bert-base")).total == 109_081_344
     assert count_parameters(AlbertConfig.preset("albert-xxlarge")).total == 222_595_584
@@ -145,3 +145,17 @@ def test_other_bad_input():
         model(torch.full((1, 3), 100))
     with pytest.raises(ValueError, match="max_position_embeddings"):
         model(torch.zeros(1, 41, dtype=torch.long))
+
+
+def test_the_exercise_solutions_numbers():
+    """Numbers stated in the chapter's folded solutions."""
+    from tyshare_lib.albert import AlbertAttention, AlbertFeedForward, AlbertLayer
+
+    assert count_parameters(AlbertConfig.preset("bert-large")).total == 334_607_360
+    V, H = 30000, 768
+    assert round((V * H - H) / (V + H)) == 749  # where E·V + E·H + H stops undercutting V·H
+    config = AlbertConfig.preset("albert-base")
+    model = AlbertEncoder(config, device="cpu")
+    groups = [AlbertLayer(AlbertAttention(config), AlbertFeedForward(config)) for _ in range(3)]
+    model.layers = torch.nn.ModuleList([groups[i // 4] for i in range(12)])
+    assert sum(p.numel() for p in model.parameters()) == 25_859_328

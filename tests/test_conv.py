@@ -139,3 +139,11 @@ def test_other_bad_input():
         translation_equivariance_error(load_image(8), preset_kernel("blur"), (1.5, 2))
     with pytest.raises(ValueError, match="upstream"):
         kernel_gradient_by_position(load_image(8), preset_kernel("blur"), torch.ones(3, 3, dtype=torch.float64))
+
+
+def test_the_exercise_solutions_numbers():
+    """Numbers stated in the chapter's folded solutions."""
+    assert output_size(16, 3, 2, 1) == 8
+    assert conv_parameter_count(3, 64, 3) == 1_792
+    dense = dense_parameter_count(3, 64, 224, 224, 3, padding=1)
+    assert 4.8e11 < dense < 4.9e11 and 2.6e8 < dense / 1_792 < 2.8e8
