@@ -99,3 +99,12 @@ def test_bad_arguments():
         Explorer(fig, lambda k: Patch({}), {"k": widgets.IntSlider()}, "k", [1, 2], ["a", "a"])
     with pytest.raises(ValueError, match="groups key"):
         Explorer(fig, lambda k: Patch({}), {"k": widgets.IntSlider()}, "k", [1], groups={"k": [("a", 1)]})
+
+
+def test_live_layout_changes_only_the_live_figure():
+    fig = go.Figure([go.Scatter(x=[0], y=[0])], layout=dict(height=800))
+    ex = Explorer(fig, lambda k: Patch({0: dict(x=[k])}), {"k": widgets.IntSlider(value=1)}, "k", [0, 1],
+                  live_layout=dict(height=500))
+    _ = ex.widget
+    assert ex.figure_widget.layout.height == 500
+    assert ex.static_figure()["layout"]["height"] == 800

@@ -115,12 +115,14 @@ def parameter_counter(config: AlbertConfig | None = None) -> Explorer:
         "intermediate_size": choice("feed-forward size", INTERMEDIATE_SIZES, c.intermediate_size),
         "vocab_size": choice("vocabulary V", VOCAB_SIZES, c.vocab_size),
         "sharing": widgets.ToggleButtons(options=[(SHARING_LABELS[s], s) for s in SHARING], value=c.sharing,
-                                         description="sharing", style=style),
+                                         description="sharing", style={**style, "button_width": "13em"},
+                                         layout=widgets.Layout(margin="0 0 16px 0")),
     }
     fixed = dict(max_position_embeddings=c.max_position_embeddings, type_vocab_size=c.type_vocab_size)
     return Explorer(figure_counter(c), update=lambda **v: counter_update(**v, **fixed), controls=controls,
                     static_control="num_hidden_layers", static_values=STATIC_LAYERS, slider_prefix="layers L = ",
-                    groups={"embedding_size": [(f"embedding size E = {e}", e) for e in STATIC_EMBEDDINGS]})
+                    groups={"embedding_size": [(f"embedding size E = {e}", e) for e in STATIC_EMBEDDINGS]},
+                    live_layout=dict(height=600, legend_y=-0.2, margin_t=130, margin_b=150, title_y=0.93))
 
 
 # ----------------------------------------------------------------------------- the paper's tables

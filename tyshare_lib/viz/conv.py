@@ -226,7 +226,7 @@ def kernel_explorer(size: int = 16, preset: str = "vertical edge", stride: int =
         static_control="step", static_values=lambda g: range(1, n_steps(g["stride"], g["padding"]) + 1),
         groups={"kernel": [(name, _flat(name)) for name in PRESET_ORDER],
                 "stride": [("stride 1", 1), ("stride 2", 2)], "padding": [("padding 0", 0), ("padding 1", 1)]},
-        play=True, frame_ms=150, slider_prefix="step ",
+        play=True, frame_ms=150, slider_prefix="step ", live_layout=dict(height=700, margin_t=80, margin_b=30),
         extras=[widgets.HBox([play, presets]), widgets.HTML("<b>kernel weights</b> (edit any of the nine)")])
 
 

@@ -101,14 +101,16 @@ class Explorer:
     second, coarser dimension: a menu of every combination of those controls' values, each with its own
     slider (and play buttons) over ``static_values``. Controls in neither stay at their initial values.
     ``extras`` are widgets shown with the live controls that act on them (a play button, a preset menu)
-    rather than being read by ``update``.
+    rather than being read by ``update``. ``live_layout`` adjusts the live figure's layout, e.g. to take
+    back the room the book's slider and menu need.
     """
 
     def __init__(self, figure: go.Figure, update: Callable[..., Patch], controls: Mapping[str, Any],
                  static_control: str, static_values: Sequence[Any] | Callable[[dict], Sequence[Any]],
                  static_labels: Sequence[str] | None = None,
                  *, groups: Mapping[str, Sequence[tuple[str, Any]]] | None = None, play: bool = False,
-                 frame_ms: int = 400, slider_prefix: str = "", extras: Sequence[Any] = ()):
+                 frame_ms: int = 400, slider_prefix: str = "", extras: Sequence[Any] = (),
+                 live_layout: Mapping[str, Any] | None = None):
         if not controls:
             raise ValueError("controls must name at least one control")
         check_choice("static_control", static_control, set(controls))
@@ -139,6 +141,7 @@ class Explorer:
         self.frame_ms = frame_ms
         self.slider_prefix = slider_prefix
         self.extras = list(extras)
+        self.live_layout = dict(live_layout or {})
         self._widget = None
         self.figure_widget: go.FigureWidget | None = None
         self.last_reaction_s: float | None = None  # how long the last live update took (benchmark)
@@ -226,6 +229,7 @@ class Explorer:
             import ipywidgets as widgets
 
             self.figure_widget = go.FigureWidget(self.figure)
+            self.figure_widget.update_layout(**self.live_layout)
             apply_patch(self.figure_widget, self.update(**self.values()))
             for control in self.controls.values():
                 control.observe(self._on_change, names="value")

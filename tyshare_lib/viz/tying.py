@@ -209,7 +209,8 @@ def lambda_explorer(tasks: TwoTasks | None = None, lam: float = 0.0) -> Explorer
         figure_lambda_explorer(tasks, slider.value),
         update=lambda lam: _lambda_patch(compute_lambda_path(tasks, [lam])),
         controls={"lam": slider}, static_control="lam",
-        static_values=STATIC_LAMBDAS, static_labels=[lambda_label(v) for v in STATIC_LAMBDAS], slider_prefix="λ = ")
+        static_values=STATIC_LAMBDAS, static_labels=[lambda_label(v) for v in STATIC_LAMBDAS], slider_prefix="λ = ",
+        live_layout=dict(height=680, legend_y=-0.12, margin_b=140))  # no book slider to make room for
 
 
 # ----------------------------------------------------------------------------- static figures
