@@ -65,21 +65,32 @@ def _check_tasks(XA, yA, XB, yB) -> None:
         raise ValueError(f"XA and XB must have the same number of columns (weights), got {XA.shape[1]} and {XB.shape[1]}")
 
 
-def _check_lams(lams: Sequence[float] | float) -> list[float]:
-    if isinstance(lams, (list, tuple)):
-        return [check_real(f"lam[{i}]", v, low=0.0, allow_inf=True) for i, v in enumerate(lams)]
-    return [check_real("lam", lams, low=0.0, allow_inf=True)]
-
-
 def _solve_device(t: torch.Tensor) -> torch.device:
     # MPS has no float64; the closed form is tiny, so it is solved on the CPU there.
     return torch.device("cpu") if t.device.type == "mps" else t.device
 
 
-def _normal_equations(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _gram(X: torch.Tensor) -> torch.Tensor:
+    """G = XᵀX / n in float64: the curvature one task's mean squared error puts on its weights."""
+    X = X.to(_solve_device(X), torch.float64)
+    return X.T @ X / X.shape[0]  # (d, d)
+
+
+def _moment(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """b = Xᵀy / n in float64: the right-hand side of one task's normal equations."""
     X, y = X.to(_solve_device(X), torch.float64), y.to(_solve_device(X), torch.float64)
-    n = X.shape[0]
-    return X.T @ X / n, X.T @ y / n  # (d, d), (d,)
+    return X.T @ y / X.shape[0]  # (d,)
+
+
+def _tied_matrix(GA: torch.Tensor, GB: torch.Tensor, lam: float | torch.Tensor) -> torch.Tensor:
+    """M = [[GA + λI, −λI], [−λI, GB + λI]], the system of the tied objective (half its Hessian).
+
+    ``lam`` is a number, or an (L, 1, 1) tensor for L systems at once (then M is (L, 2d, 2d)).
+    """
+    eye = torch.eye(GA.shape[0], dtype=GA.dtype, device=GA.device)
+    top = torch.cat(torch.broadcast_tensors(GA + lam * eye, -lam * eye), dim=-1)
+    bottom = torch.cat(torch.broadcast_tensors(-lam * eye, GB + lam * eye), dim=-1)
+    return torch.cat([top, bottom], dim=-2)
 
 
 def _solve(G: torch.Tensor, b: torch.Tensor, what: str) -> torch.Tensor:
@@ -93,20 +104,17 @@ def tied_path(XA: torch.Tensor, yA: torch.Tensor, XB: torch.Tensor, yB: torch.Te
               lams: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
     """The exact minimisers for many λ at once: wᴬ and wᴮ as (len(lams), d) float64 tensors (tying chapter)."""
     _check_tasks(XA, yA, XB, yB)
-    lam_list = _check_lams(list(lams))
-    GA, bA = _normal_equations(XA, yA)
-    GB, bB = _normal_equations(XB, yB)
+    lam_list = [check_real(f"lam[{i}]", v, low=0.0, allow_inf=True) for i, v in enumerate(lams)]
+    GA, bA = _gram(XA), _moment(XA, yA)
+    GB, bB = _gram(XB), _moment(XB, yB)
     d = GA.shape[0]
     wA = torch.empty(len(lam_list), d, dtype=torch.float64, device=GA.device)
     wB = torch.empty_like(wA)
     finite = [i for i, lam in enumerate(lam_list) if math.isfinite(lam)]
     if finite:
         lam = torch.tensor([lam_list[i] for i in finite], dtype=torch.float64, device=GA.device)[:, None, None]
-        eye = torch.eye(d, dtype=torch.float64, device=GA.device)
-        M = torch.cat([torch.cat([GA + lam * eye, -lam * eye.expand_as(lam * eye)], dim=2),
-                       torch.cat([-lam * eye.expand_as(lam * eye), GB + lam * eye], dim=2)], dim=1)  # (L, 2d, 2d)
         rhs = torch.cat([bA, bB]).expand(len(finite), 2 * d)  # (L, 2d)
-        w = _solve(M, rhs, "the tied system [[GA + lam I, -lam I], [-lam I, GB + lam I]]")
+        w = _solve(_tied_matrix(GA, GB, lam), rhs, "the tied system [[GA + lam I, -lam I], [-lam I, GB + lam I]]")
         wA[finite], wB[finite] = w[:, :d], w[:, d:]
     infinite = [i for i, lam in enumerate(lam_list) if math.isinf(lam)]
     if infinite:
@@ -135,18 +143,13 @@ def effective_dof(XA: torch.Tensor, XB: torch.Tensor, lam: float) -> float:
         check_tensor(name, X, ndim=2)
     if XA.shape[1] != XB.shape[1]:
         raise ValueError(f"XA and XB must have the same number of columns, got {XA.shape[1]} and {XB.shape[1]}")
-    GA, _ = _normal_equations(XA, XA[:, 0])
-    GB, _ = _normal_equations(XB, XB[:, 0])
+    GA, GB = _gram(XA), _gram(XB)
     if math.isinf(lam):
         G = GA + GB
         return float(torch.trace(_solve(G, G, "the pooled system XAᵀXA/nA + XBᵀXB/nB")))
-    d = GA.shape[0]
-    eye = torch.eye(d, dtype=torch.float64, device=GA.device)
-    zero = torch.zeros_like(eye)
-    M = torch.cat([torch.cat([GA + lam * eye, -lam * eye], 1), torch.cat([-lam * eye, GB + lam * eye], 1)], 0)
-    G = torch.cat([torch.cat([GA, zero], 1), torch.cat([zero, GB], 1)], 0)
+    G = torch.block_diag(GA, GB)
     # H = blockdiag(XA, XB) M⁻¹ blockdiag(XAᵀ/nA, XBᵀ/nB), and tr(AB) = tr(BA) turns it into tr(M⁻¹ G).
-    return float(torch.trace(_solve(M, G, "the tied system")))
+    return float(torch.trace(_solve(_tied_matrix(GA, GB, lam), G, "the tied system")))
 
 
 # ----------------------------------------------------------------------------- the two tasks
@@ -255,13 +258,8 @@ class TrainResult:
 
 def _lipschitz(XA: torch.Tensor, XB: torch.Tensor, lam: float) -> float:
     """Largest eigenvalue of the objective's Hessian, so that lr = 1/L is a safe gradient-descent step."""
-    GA, _ = _normal_equations(XA.cpu(), XA[:, 0].cpu())
-    GB, _ = _normal_equations(XB.cpu(), XB[:, 0].cpu())
-    if math.isinf(lam):
-        return 2 * float(torch.linalg.eigvalsh(GA + GB)[-1])
-    d = GA.shape[0]
-    eye = torch.eye(d, dtype=torch.float64)
-    M = torch.cat([torch.cat([GA + lam * eye, -lam * eye], 1), torch.cat([-lam * eye, GB + lam * eye], 1)], 0)
+    GA, GB = _gram(XA.cpu()), _gram(XB.cpu())
+    M = GA + GB if math.isinf(lam) else _tied_matrix(GA, GB, lam)  # one shared w, or the pair (wᴬ, wᴮ)
     return 2 * float(torch.linalg.eigvalsh(M)[-1])
 
 
