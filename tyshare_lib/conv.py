@@ -110,15 +110,18 @@ def correlation_steps(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1
     return steps
 
 
-def cross_correlate(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, padding: int = 0) -> torch.Tensor:
-    """2-D cross-correlation written out position by position; equals ``F.conv2d`` (conv chapter)."""
-    steps = correlation_steps(image, kernel, stride, padding)
-    kh, kw = kernel.shape
-    out = torch.empty(output_size(image.shape[0], kh, stride, padding),
-                      output_size(image.shape[1], kw, stride, padding), dtype=image.dtype, device=image.device)
+def output_from_steps(steps: list[Step]) -> torch.Tensor:
+    """The output map the steps write, cell by cell (on the device and in the dtype of the windows)."""
+    last = steps[-1]
+    out = torch.empty(last.row + 1, last.col + 1, dtype=last.window.dtype, device=last.window.device)
     for s in steps:
         out[s.row, s.col] = s.value
     return out
+
+
+def cross_correlate(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, padding: int = 0) -> torch.Tensor:
+    """2-D cross-correlation written out position by position; equals ``F.conv2d`` (conv chapter)."""
+    return output_from_steps(correlation_steps(image, kernel, stride, padding))
 
 
 def conv2d(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, padding: int = 0) -> torch.Tensor:
@@ -178,7 +181,7 @@ def kernel_gradient_by_position(image: torch.Tensor, kernel: torch.Tensor, upstr
     Because the kernel is shared, autograd's gradient for it is the *sum* of these (the chapter checks it).
     """
     steps = correlation_steps(image, kernel, stride, padding)
-    rows, cols = steps[-1].row + 1, steps[-1].col + 1
+    rows, cols = steps[-1].row + 1, steps[-1].col + 1  # the output's shape
     check_tensor("upstream", upstream, ndim=2)
     if tuple(upstream.shape) != (rows, cols):
         raise ValueError(f"upstream must have the output's shape {(rows, cols)}, got {tuple(upstream.shape)}")

@@ -12,13 +12,23 @@ from plotly.subplots import make_subplots
 
 from ..checks import ArgumentError, check_choice, check_int
 from ..conv import (PRESETS, Step, conv2d, conv_parameter_count, correlation_steps, dense_parameter_count,
-                    load_image, output_size, preset_kernel)
+                    load_image, output_from_steps, output_size, preset_kernel)
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, styled
 
 DIVERGING = "PuOr"  # colour-blind-safe diverging scale (ColorBrewer), white at zero
 WINDOW = OKABE_ITO["orange"]
 CELL = OKABE_ITO["green"]
+GREY = [[0, "black"], [1, "white"]]
+
+
+def _image_axes(fig: go.Figure) -> None:
+    """Every panel drawn as an image: no ticks or grid, row 0 at the top, square pixels."""
+    bare = dict(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", constrain="domain")
+    fig.update_xaxes(**bare)
+    fig.update_yaxes(**bare, autorange="reversed")
+    for axis in fig.select_yaxes():
+        axis.scaleanchor = axis.anchor  # the x axis of its own panel
 
 
 # ----------------------------------------------------------------------------- compute
@@ -39,10 +49,8 @@ def _slide_cached(image_key: bytes, shape: tuple, kernel: tuple, stride: int, pa
     image = torch.frombuffer(bytearray(image_key), dtype=torch.float64).reshape(shape)
     k = torch.tensor(kernel, dtype=torch.float64).reshape(3, 3)
     steps = tuple(correlation_steps(image, k, stride, padding))
-    rows, cols = steps[-1].row + 1, steps[-1].col + 1
-    out = np.zeros((rows, cols))
-    for t in steps:
-        out[t.row, t.col] = t.value
+    out = output_from_steps(list(steps)).numpy()
+    rows, cols = out.shape
     padded = torch.nn.functional.pad(image, (padding,) * 4).numpy()
     return Slide(steps, rows, cols, np.round(padded, 3).tolist(), np.round(out, 3).tolist(),
                  float(np.abs(out).max()) or 1.0)
@@ -119,8 +127,7 @@ def figure_slide(image: torch.Tensor, kernel: tuple, stride: int = 1, padding: i
                         subplot_titles=("Input, <span style='color:#E69F00'>■</span> the kernel's window",
                                         "Output, <span style='color:#009E73'>■</span> the cell being written",
                                         "Kernel: the same 9 weights at every step", "Window × kernel, cell by cell"))
-    grey = [[0, "black"], [1, "white"]]
-    fig.add_trace(go.Heatmap(z=[[0]], colorscale=grey, zmin=0, zmax=1, showscale=False,
+    fig.add_trace(go.Heatmap(z=[[0]], colorscale=GREY, zmin=0, zmax=1, showscale=False,
                              hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra>input</extra>"), 1, 1)
     fig.add_trace(go.Heatmap(z=[[0]], text=[[""]], texttemplate="%{text}", textfont=dict(size=16),
                              colorscale=DIVERGING, showscale=False, xgap=2, ygap=2,
@@ -138,12 +145,7 @@ def figure_slide(image: torch.Tensor, kernel: tuple, stride: int = 1, padding: i
                              name="cell being written"), 1, 2)
     styled(fig, height=840, showlegend=False, title=dict(font=dict(size=18), y=0.99, yanchor="top"),
            margin=dict(t=150, b=150, l=40, r=20))
-    for r, c in ((1, 1), (1, 2), (2, 1), (2, 2)):
-        fig.update_xaxes(showgrid=False, zeroline=False, showline=False, ticks="", showticklabels=False, row=r, col=c,
-                         constrain="domain")
-        fig.update_yaxes(showgrid=False, zeroline=False, showline=False, ticks="", showticklabels=False, row=r, col=c,
-                         autorange="reversed", scaleanchor="x" if (r, c) == (1, 1) else f"x{(r - 1) * 2 + c}",
-                         constrain="domain")
+    _image_axes(fig)
     apply_patch(fig, slide_patch(image, kernel, stride, padding, step))
     return fig
 
@@ -231,9 +233,6 @@ def kernel_explorer(size: int = 16, preset: str = "vertical edge", stride: int =
 
 
 # ----------------------------------------------------------------------------- static figures
-GREY = [[0, "black"], [1, "white"]]
-
-
 def image_row(panels: list[tuple[np.ndarray, str, bool]], title: str, height: int = 330) -> go.Figure:
     """A row of images with square pixels: (values, panel title, signed?) each; signed ones use the diverging
     scale centred on zero, the others grey levels in [0, 1]."""
@@ -242,11 +241,8 @@ def image_row(panels: list[tuple[np.ndarray, str, bool]], title: str, height: in
         lim = float(np.abs(z).max()) or 1.0
         colours = dict(colorscale=DIVERGING, zmin=-lim, zmax=lim) if signed else dict(colorscale=GREY, zmin=0, zmax=1)
         fig.add_trace(go.Heatmap(z=np.round(z, 3), showscale=False, hoverinfo="skip", **colours), 1, c)
-        fig.update_yaxes(scaleanchor=f"x{c if c > 1 else ''}", row=1, col=c)
     styled(fig, height=height, title=title, margin=dict(t=100, b=20, l=10, r=10))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="", autorange="reversed",
-                     constrain="domain")
+    _image_axes(fig)
     fig.update_annotations(font_size=15)
     return fig
 
