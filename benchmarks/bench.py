@@ -97,7 +97,7 @@ def bench_conv_widgets() -> dict:
 def bench_albert_widgets() -> dict:
     import torch
 
-    from tyshare_lib.albert import PRESETS, AlbertConfig, AlbertEncoder, count_parameters
+    from tyshare_lib.albert import PRESETS, AlbertConfig, AlbertEncoder, count_parameters, time_forward
     from tyshare_lib.viz import albert as viz_albert
 
     results = {}
@@ -122,17 +122,9 @@ def bench_albert_widgets() -> dict:
         start = time.perf_counter()
         model = AlbertEncoder(config, device=os.environ["TYSHARE_DEVICE"]).eval()
         built = time.perf_counter() - start
-        with torch.no_grad():
-            model(ids)  # warm-up
-            times = []
-            for _ in range(3):
-                start = time.perf_counter()
-                model(ids)
-                if model.device.type == "cuda":
-                    torch.cuda.synchronize()
-                times.append(time.perf_counter() - start)
+        seconds = time_forward(model, ids, repeats=3)
         results[f"albert: ALBERT-base sharing={sharing}: build, forward 8×128"] = {
-            "build_ms": round(1000 * built, 1), **_summary(times),
+            "build_ms": round(1000 * built, 1), "forward_ms": round(1000 * seconds, 1),
             "parameters": sum(p.numel() for p in model.parameters())}
     return results
 

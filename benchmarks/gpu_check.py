@@ -12,22 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from tyshare_lib import default_device
-from tyshare_lib.albert import AlbertConfig, AlbertEncoder
+from tyshare_lib.albert import AlbertConfig, AlbertEncoder, time_forward
 from tyshare_lib.conv import cross_correlate, load_image, preset_kernel
 from tyshare_lib.tying import make_two_tasks, tied_solution, train_tied
 from tyshare_lib.viz.albert import measure_depth_cost
-
-
-def timed(fn, repeats=5):
-    fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
 
 
 def main() -> None:
@@ -66,9 +54,8 @@ def main() -> None:
             a, _ = cpu(ids)
             b, _ = gpu(ids)
             diff = float((a - b.cpu()).abs().max())
-            ms = 1000 * timed(lambda: gpu(ids))
-            big = torch.randint(0, 30000, (64, 512))
-            ms_big = 1000 * timed(lambda: gpu(big))
+        ms = 1000 * time_forward(gpu, ids, repeats=5)
+        ms_big = 1000 * time_forward(gpu, torch.randint(0, 30000, (64, 512)), repeats=5)
         print(f"albert: ALBERT-base sharing={sharing}: cuda vs cpu max diff {diff:.1e}; forward 8×128 {ms:.2f} ms, "
               f"64×512 {ms_big:.1f} ms; params {sum(p.numel() for p in gpu.parameters()):,}")
         assert diff < 1e-3

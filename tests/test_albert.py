@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tyshare_lib.albert import (PRESETS, SHARING, AlbertConfig, AlbertEncoder, count_parameters, format_count,
-                                module_counts, naive_counts, paper_rounding)
+                                module_counts, naive_counts, paper_rounding, time_forward)
 
 
 def small(**changes):
@@ -159,3 +159,11 @@ def test_the_exercise_solutions_numbers():
     groups = [AlbertLayer(AlbertAttention(config), AlbertFeedForward(config)) for _ in range(3)]
     model.layers = torch.nn.ModuleList([groups[i // 4] for i in range(12)])
     assert sum(p.numel() for p in model.parameters()) == 25_859_328
+
+
+def test_time_forward_is_a_positive_median():
+    model = AlbertEncoder(small(), device="cpu").eval()
+    seconds = time_forward(model, torch.zeros(2, 5, dtype=torch.long), repeats=3)
+    assert 0 < seconds < 5
+    with pytest.raises(ValueError, match="repeats"):
+        time_forward(model, torch.zeros(2, 5, dtype=torch.long), repeats=0)

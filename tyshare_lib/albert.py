@@ -12,6 +12,7 @@ lists them once per layer (a count that is wrong for a shared model; see :func:`
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -254,6 +255,26 @@ class AlbertEncoder(nn.Module):
             x = layer(x, mask)
         pooled = torch.tanh(self.pooler(x[:, 0]))  # (B, H)
         return x, pooled
+
+
+def time_forward(model: AlbertEncoder, input_ids: torch.Tensor, repeats: int = 3) -> float:
+    """Median seconds of a forward pass (after one warm-up), waiting for the GPU when there is one."""
+    repeats = check_int("repeats", repeats, low=1)
+
+    def sync() -> None:
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    times = []
+    with torch.no_grad():
+        model(input_ids)
+        for _ in range(repeats):
+            sync()
+            start = time.perf_counter()
+            model(input_ids)
+            sync()
+            times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 # ----------------------------------------------------------------------------- counting a built module

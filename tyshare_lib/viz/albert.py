@@ -3,14 +3,14 @@ what sharing does not save (time and activations grow with depth either way)."""
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import torch
 
-from ..albert import SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters, format_count, paper_rounding
+from ..albert import (SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters, format_count,
+                      paper_rounding, time_forward)
 from ..checks import ArgumentError, check_int
 from ..device import resolve_device
 from .explorer import Explorer, Patch, apply_patch
@@ -213,19 +213,10 @@ def measure_depth_cost(config: AlbertConfig, layers: Sequence[int] = (1, 2, 4, 8
             unique = {id(layer): layer for layer in model.layers}.values()  # a shared layer is hooked once ...
             hooks = [layer.register_forward_hook(lambda m, i, o: written.append(o.numel())) for layer in unique]
             with torch.no_grad():
-                model(ids)  # ... and fires once per use: warm-up, and one pass of activation counting
-                for h in hooks:
-                    h.remove()
-                times = []
-                for _ in range(repeats):
-                    if dev.type == "cuda":
-                        torch.cuda.synchronize()
-                    start = time.perf_counter()
-                    model(ids)
-                    if dev.type == "cuda":
-                        torch.cuda.synchronize()
-                    times.append(time.perf_counter() - start)
-            seconds[sharing].append(sorted(times)[len(times) // 2])
+                model(ids)  # ... and fires once per use: one pass of activation counting
+            for h in hooks:
+                h.remove()
+            seconds[sharing].append(time_forward(model, ids, repeats))
             activations[sharing].append(sum(written))
             params[sharing].append(sum(p.numel() for p in model.parameters()))
     return DepthCost(list(layers), seconds, activations, params)
