@@ -20,6 +20,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # Unit tests run on the CPU unless the caller asks otherwise (the GPU check sets TYSHARE_DEVICE=cuda).
 os.environ.setdefault("TYSHARE_DEVICE", "cpu")
+# No progress bars in test output (the chapters show them in live notebooks).
+os.environ.setdefault("TYSHARE_PROGRESS", "0")
 
 
 def _missing(reason: str):
