@@ -6,7 +6,8 @@
     python benchmarks/bench.py browser    # only the built pages (needs the build and Chromium)
 
 A benchmark, not a test: it reports medians against the budgets the issues name and exits 0.
-Results are also written to benchmarks/results/latest.json (not committed).
+Results are also written to benchmarks/results/latest.json (not committed). The tying, convolution and ALBERT
+widgets are timed here; every later chapter brings ``benchmarks/bench_<chapter>.py`` (found by ``chapter_modules``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TYSHARE_DEVICE", "cpu")
+os.environ.setdefault("TYSHARE_PROGRESS", "0")
 
 
 def _summary(samples_s: list[float]) -> dict:
@@ -56,7 +58,24 @@ def bench_widgets() -> dict:
     results["tying: λ widget reaction (budget 30 ms)"] = _summary(reaction_times(ex, "lam", sweep * 2))
     results.update(bench_conv_widgets())
     results.update(bench_albert_widgets())
+    for name, module in chapter_modules():
+        if hasattr(module, "bench"):
+            results.update({f"{name}: {k}": v for k, v in module.bench().items()})
     return results
+
+
+def chapter_modules() -> list[tuple[str, object]]:
+    """The newer chapters' benchmark modules, ``benchmarks/bench_<chapter>.py``, each with ``bench() -> dict``
+    (live explorer reaction times) and ``gpu_check()`` (its model on ``default_device()``, run by gpu_check.py)."""
+    import importlib.util
+
+    found = []
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found.append((path.stem.removeprefix("bench_"), module))
+    return found
 
 
 def bench_conv_widgets() -> dict:

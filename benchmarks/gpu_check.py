@@ -6,7 +6,9 @@ the closed form. Prints one line per check; exits non-zero if a check fails.
 from __future__ import annotations
 
 import math
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -65,6 +67,13 @@ def main() -> None:
     for s in ("all", "none"):
         print(f"albert: depth cost on cuda, sharing={s}: ms per forward {[round(1000 * t, 2) for t in cost.seconds[s]]}")
     assert cost.activations["all"] == cost.activations["none"]
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench import chapter_modules
+
+    for name, module in chapter_modules():  # each later chapter's own checks (benchmarks/bench_<chapter>.py)
+        if hasattr(module, "gpu_check"):
+            print(f"--- {name}")
+            module.gpu_check()
     print("all GPU checks passed")
 
 
