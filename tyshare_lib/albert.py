@@ -70,9 +70,11 @@ class AlbertConfig:
 
     @classmethod
     def preset(cls, name: str, **changes) -> "AlbertConfig":
-        """One of the models of Table 1 of Lan et al. (2020): see :data:`PRESETS`."""
+        """One of the models of Table 1 of Lan et al. (2020): see :data:`PRESETS`; ``changes`` as in :meth:`with_`."""
+        if not isinstance(name, str):
+            raise ArgumentError(f"name must be one of {sorted(PRESETS)}, got {type(name).__name__} {name!r}")
         check_choice("name", name, PRESETS)
-        return replace(PRESETS[name], **changes)
+        return PRESETS[name].with_(**changes)
 
 
 # Table 1 of Lan et al. (2020). The paper uses a 30k vocabulary for every model, BERT included;
@@ -200,6 +202,41 @@ class AlbertLayer(nn.Module):
         return self.ffn(self.attention(x, mask))
 
 
+def _check_id_tensor(name: str, ids, shape: torch.Size | None, high: int, high_name: str) -> None:
+    """An integer (B, T) tensor of ids in [0, high), of the given shape (None: any non-empty (B, T))."""
+    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.long or ids.ndim != 2:
+        got = f"a {ids.ndim}-D {ids.dtype} tensor" if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ArgumentError(f"{name} must be a (batch, tokens) torch.long tensor, got {got}")
+    if shape is None and 0 in ids.shape:
+        raise ValueError(f"{name} must hold at least one sequence of at least one token, got shape {tuple(ids.shape)}")
+    if shape is not None and ids.shape != shape:
+        raise ValueError(f"{name} must have the shape of input_ids {tuple(shape)}, got {tuple(ids.shape)}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= high):
+        raise ValueError(f"{name} must lie in [0, {high_name}={high}), got values from {int(ids.min())} "
+                         f"to {int(ids.max())}")
+
+
+def check_token_ids(config: AlbertConfig, input_ids) -> torch.Tensor:
+    """Refuse ``input_ids`` that ``AlbertEncoder(config)`` cannot read, naming what is wrong (ALBERT chapter)."""
+    _check_id_tensor("input_ids", input_ids, None, config.vocab_size, "vocab_size")
+    if input_ids.shape[1] > config.max_position_embeddings:
+        raise ValueError(f"input_ids has {input_ids.shape[1]} tokens; at most max_position_embeddings="
+                         f"{config.max_position_embeddings}")
+    return input_ids
+
+
+def _check_mask(mask, shape: torch.Size) -> None:
+    if not isinstance(mask, torch.Tensor) or mask.is_complex():
+        got = f"a {mask.dtype} tensor" if isinstance(mask, torch.Tensor) else type(mask).__name__
+        raise ArgumentError(f"attention_mask must be a tensor of 1 (token) and 0 (padding), got {got}")
+    if mask.shape != shape:
+        raise ValueError(f"attention_mask must have the shape of input_ids {tuple(shape)}, got {tuple(mask.shape)}")
+    if mask.dtype != torch.bool and not bool(((mask == 0) | (mask == 1)).all()):
+        raise ValueError("attention_mask must hold only 0 (padding) and 1 (token)")
+    if not bool(mask.bool().any(dim=1).all()):
+        raise ValueError("attention_mask must keep at least one token (a 1) in every sequence")
+
+
 class AlbertEncoder(nn.Module):
     """A BERT/ALBERT encoder whose layers share sub-layers as ``config.sharing`` says (ALBERT chapter).
 
@@ -233,21 +270,22 @@ class AlbertEncoder(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None,
                 attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T) token ids → (sequence output (B, T, H), pooled first token (B, H))."""
+        """(B, T) token ids → (sequence output (B, T, H), pooled first token (B, H)) (ALBERT chapter).
+
+        ``token_type_ids`` (B, T) in [0, type_vocab_size), default all 0; ``attention_mask`` (B, T) of
+        1 = a real token and 0 = padding (bool or integer), with at least one real token per sequence.
+        """
         c = self.config
-        if not isinstance(input_ids, torch.Tensor) or input_ids.ndim != 2 or input_ids.dtype != torch.long:
-            raise ArgumentError("input_ids must be a (batch, tokens) torch.long tensor")
-        if input_ids.shape[1] > c.max_position_embeddings:
-            raise ValueError(f"input_ids has {input_ids.shape[1]} tokens; at most max_position_embeddings="
-                             f"{c.max_position_embeddings}")
-        if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= c.vocab_size):
-            raise ValueError(f"input_ids must lie in [0, vocab_size={c.vocab_size})")
-        input_ids = input_ids.to(self.device)
+        check_token_ids(c, input_ids)
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
+        else:
+            _check_id_tensor("token_type_ids", token_type_ids, input_ids.shape, c.type_vocab_size, "type_vocab_size")
         mask = None
         if attention_mask is not None:  # 1 = attend, 0 = padding -> boolean mask broadcast over heads
+            _check_mask(attention_mask, input_ids.shape)
             mask = attention_mask.to(self.device, torch.bool)[:, None, None, :]  # (B, 1, 1, T)
+        input_ids = input_ids.to(self.device)
         x = self.embeddings(input_ids, token_type_ids.to(self.device))  # (B, T, E)
         if self.embedding_hidden_mapping_in is not None:
             x = self.embedding_hidden_mapping_in(x)  # (B, T, H)
@@ -257,9 +295,26 @@ class AlbertEncoder(nn.Module):
         return x, pooled
 
 
-def time_forward(model: AlbertEncoder, input_ids: torch.Tensor, repeats: int = 3) -> float:
-    """Median seconds of a forward pass (after one warm-up), waiting for the GPU when there is one."""
+CLOCKS = ("wall", "cpu")
+
+
+def time_forward(model: AlbertEncoder, input_ids: torch.Tensor, repeats: int = 3, *, warmup: int = 1,
+                 clock: str = "wall") -> float:
+    """Median seconds of a forward pass (after ``warmup`` untimed ones), waiting for the GPU when there is one.
+
+    The median of several repeats ignores the odd pass slowed by another process (ALBERT chapter).
+    ``clock="wall"`` is elapsed time; ``clock="cpu"`` is this process's CPU time (all its threads), which
+    other programs competing for the cores barely change: CPU models only, since it misses GPU work.
+    """
+    _check_encoder(model)
+    check_token_ids(model.config, input_ids)
     repeats = check_int("repeats", repeats, low=1)
+    warmup = check_int("warmup", warmup, low=0)
+    check_choice("clock", clock, CLOCKS)
+    if clock == "cpu" and model.device.type != "cpu":
+        raise ValueError(f"clock='cpu' counts this process's CPU time and misses work on {model.device}: "
+                         "use clock='wall' there")
+    now = time.perf_counter if clock == "wall" else time.process_time
 
     def sync() -> None:
         if model.device.type == "cuda":
@@ -267,19 +322,27 @@ def time_forward(model: AlbertEncoder, input_ids: torch.Tensor, repeats: int = 3
 
     times = []
     with torch.no_grad():
-        model(input_ids)
+        for _ in range(warmup):
+            model(input_ids)
         for _ in range(repeats):
             sync()
-            start = time.perf_counter()
+            start = now()
             model(input_ids)
             sync()
-            times.append(time.perf_counter() - start)
+            times.append(now() - start)
     return sorted(times)[len(times) // 2]
 
 
 # ----------------------------------------------------------------------------- counting a built module
-def module_counts(model: nn.Module) -> ParameterCount:
+def _check_encoder(model) -> AlbertEncoder:
+    if not isinstance(model, AlbertEncoder):
+        raise ArgumentError(f"model must be an AlbertEncoder, got {type(model).__name__}")
+    return model
+
+
+def module_counts(model: AlbertEncoder) -> ParameterCount:
     """Count a built encoder's unique parameters by part (``parameters()`` yields each shared tensor once)."""
+    _check_encoder(model)
     parts = dict.fromkeys(ParameterCount.__dataclass_fields__, 0)
     for name, p in model.named_parameters():  # remove_duplicate=True: a shared tensor appears once
         if "LayerNorm" in name:
@@ -310,7 +373,8 @@ class NaiveCounts:
 
 
 def naive_counts(model: AlbertEncoder) -> NaiveCounts:
-    """Count ``model`` the right way and the two tempting wrong ways."""
+    """Count ``model`` the right way and the two tempting wrong ways (ALBERT chapter's counting trap)."""
+    _check_encoder(model)
     right = sum(p.numel() for p in model.parameters())
     by_state = sum(t.numel() for t in model.state_dict().values())
     rest = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("layers."))
@@ -319,16 +383,16 @@ def naive_counts(model: AlbertEncoder) -> NaiveCounts:
 
 
 def format_count(n: int) -> str:
-    """12345678 → '12.3M', as papers write parameter counts."""
-    if n >= 1e9:
-        return f"{n / 1e9:.2f}B"
-    if n >= 1e6:
-        return f"{n / 1e6:.1f}M"
-    if n >= 1e3:
-        return f"{n / 1e3:.1f}k"
+    """12345678 → '12.3M', as papers write parameter counts; a count that rounds up to the next unit takes it
+    (999,950 → '1.0M', not '1000.0k')."""
+    n = check_int("n", n, low=0)
+    for scale, suffix, digits in ((1e9, "B", 2), (1e6, "M", 1), (1e3, "k", 1)):
+        if n >= scale or round(n / scale, digits) >= 1:
+            return f"{n / scale:.{digits}f}{suffix}"
     return str(n)
 
 
 def paper_rounding(n: int) -> int:
     """Round to whole millions, as the paper's tables print counts (0.5 rounds up)."""
+    n = check_int("n", n, low=0)
     return math.floor(n / 1e6 + 0.5)

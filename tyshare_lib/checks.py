@@ -41,8 +41,19 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
 
 def check_choice(name: str, value: Any, allowed: Collection[Any]) -> Any:
     """Return ``value`` if it is one of ``allowed``, else raise listing the allowed values."""
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {sorted(allowed, key=str)}, got {value!r}")
+    try:
+        known = value in allowed
+    except TypeError:  # an unhashable value (a list, a dict) cannot be a key of a dict or set of choices
+        known = False
+    if not known:
+        raise ArgumentError(f"{name} must be one of {sorted(allowed, key=str)}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False (not 0, 1, 'no' or None), else raise naming ``name``."""
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return value
 
 
@@ -56,4 +67,14 @@ def check_tensor(name: str, value: Any, *, ndim: int | None = None) -> torch.Ten
         raise ArgumentError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     if torch.isnan(value).any():
         raise ValueError(f"{name} must not contain NaN")
+    return value
+
+
+def check_finite_tensor(name: str, value: Any, *, ndim: int | None = None, nonempty: bool = True) -> torch.Tensor:
+    """:func:`check_tensor`, and also no ±inf and (``nonempty``) no dimension of size 0."""
+    check_tensor(name, value, ndim=ndim)
+    if nonempty and value.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")
+    if torch.isinf(value).any():
+        raise ValueError(f"{name} must be finite: it contains inf")
     return value

@@ -6,13 +6,14 @@ position by position, exactly as the chapter explains it, and is tested against
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from .checks import ArgumentError, check_choice, check_int, check_tensor
+from .checks import ArgumentError, check_bool, check_choice, check_finite_tensor, check_int
 
 DATA = Path(__file__).parent / "data"
 
@@ -66,13 +67,18 @@ def load_image(size: int = 16) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- the operation
 def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
-    """Number of positions a k-wide window takes along an n-wide (zero-padded) input."""
+    """Number of positions a k-wide window takes along an n-wide (zero-padded) input: ⌊(n + 2p − k)/s⌋ + 1 (conv chapter)."""
+    n, k = check_int("n", n, low=1), check_int("k", k, low=1)
+    stride, padding = check_int("stride", stride, low=1), check_int("padding", padding, low=0)
+    if k > n + 2 * padding:
+        raise ValueError(f"a kernel of width k={k} does not fit an input of width n={n} with padding={padding}: "
+                         f"k must be <= n + 2·padding = {n + 2 * padding}")
     return (n + 2 * padding - k) // stride + 1
 
 
 def _check_conv_args(image, kernel, stride, padding) -> None:
-    check_tensor("image", image, ndim=2)
-    check_tensor("kernel", kernel, ndim=2)
+    check_finite_tensor("image", image, ndim=2)  # also refuses a 0 × n image or a 0 × 3 kernel
+    check_finite_tensor("kernel", kernel, ndim=2)
     check_int("stride", stride, low=1)
     check_int("padding", padding, low=0)
     for axis, name in ((0, "height"), (1, "width")):
@@ -111,7 +117,9 @@ def correlation_steps(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1
 
 
 def output_from_steps(steps: list[Step]) -> torch.Tensor:
-    """The output map the steps write, cell by cell (on the device and in the dtype of the windows)."""
+    """The output map the steps write, cell by cell (on the device and in the dtype of the windows) (conv chapter)."""
+    if not isinstance(steps, (list, tuple)) or not steps or not all(isinstance(s, Step) for s in steps):
+        raise ArgumentError("steps must be a non-empty list of Step (see correlation_steps)")
     last = steps[-1]
     out = torch.empty(last.row + 1, last.col + 1, dtype=last.window.dtype, device=last.window.device)
     for s in steps:
@@ -125,7 +133,7 @@ def cross_correlate(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, 
 
 
 def conv2d(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, padding: int = 0) -> torch.Tensor:
-    """The same result from PyTorch's own operator (fast; used for full-size images)."""
+    """The same result from PyTorch's own operator (fast; used for full-size images) (conv chapter)."""
     _check_conv_args(image, kernel, stride, padding)
     return F.conv2d(image[None, None], kernel.to(image.dtype)[None, None], stride=stride, padding=padding)[0, 0]
 
@@ -134,6 +142,7 @@ def conv2d(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1, padding: 
 def conv_parameter_count(c_in: int, c_out: int, k: int, bias: bool = True) -> int:
     """Parameters of a k × k convolution from c_in to c_out channels: independent of the image size."""
     c_in, c_out, k = check_int("c_in", c_in, low=1), check_int("c_out", c_out, low=1), check_int("k", k, low=1)
+    check_bool("bias", bias)
     return c_out * c_in * k * k + (c_out if bias else 0)
 
 
@@ -143,31 +152,43 @@ def dense_parameter_count(c_in: int, c_out: int, height: int, width: int, k: int
     for name, v in (("c_in", c_in), ("c_out", c_out), ("height", height), ("width", width), ("k", k), ("stride", stride)):
         check_int(name, v, low=1)
     check_int("padding", padding, low=0)
-    h_out, w_out = output_size(height, k, stride, padding), output_size(width, k, stride, padding)
-    if h_out < 1 or w_out < 1:
+    check_bool("bias", bias)
+    if k > min(height, width) + 2 * padding:
         raise ValueError(f"a {k} × {k} kernel does not fit a {height} × {width} input with padding {padding}")
+    h_out, w_out = output_size(height, k, stride, padding), output_size(width, k, stride, padding)
     n_in, n_out = c_in * height * width, c_out * h_out * w_out
     return n_in * n_out + (n_out if bias else 0)
 
 
-def translation_equivariance_error(image: torch.Tensor, kernel: torch.Tensor, shift: tuple[int, int]) -> float:
-    """max |conv(shift(x)) − shift(conv(x))| away from the borders (stride 1, no padding): 0 up to rounding.
+def translation_equivariance_error(image: torch.Tensor, kernel: torch.Tensor, shift: tuple[int, int], *,
+                                   layer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> float:
+    """max |layer(shift(x)) − shift(layer(x))| away from the borders: 0 up to rounding for a convolution (conv chapter).
 
     Shifting the input moves the output by the same amount, because every position uses the same kernel.
-    Only cells whose window stays inside the image in both versions are compared.
+    Only cells whose window stays inside the image in both versions are compared. ``layer(image, kernel)``
+    defaults to :func:`conv2d` (stride 1, no padding); pass another map of the same output shape to
+    measure how far *it* is from equivariant (a layer whose weights depend on the position is not).
     """
-    check_tensor("image", image, ndim=2)
-    check_tensor("kernel", kernel, ndim=2)
-    if not (isinstance(shift, tuple) and len(shift) == 2 and all(isinstance(s, int) for s in shift)):
+    check_finite_tensor("image", image, ndim=2)
+    check_finite_tensor("kernel", kernel, ndim=2)
+    if not (isinstance(shift, tuple) and len(shift) == 2 and all(isinstance(s, int) and not isinstance(s, bool)
+                                                                  for s in shift)):
         raise ArgumentError(f"shift must be a (rows, cols) tuple of ints, got {shift!r}")
+    if layer is None:
+        layer = conv2d
+    elif not callable(layer):
+        raise ArgumentError(f"layer must be a function (image, kernel) -> output, got {type(layer).__name__}")
     dy, dx = shift
     H, W = image.shape
     kh, kw = kernel.shape
     if abs(dy) + kh > H or abs(dx) + kw > W:
         raise ValueError(f"shift {shift} leaves no interior for a {kh} × {kw} kernel on a {H} × {W} image")
     shifted = torch.roll(image, shifts=(dy, dx), dims=(0, 1))
-    a = torch.roll(conv2d(image, kernel), shifts=(dy, dx), dims=(0, 1))  # shift(conv(x))
-    b = conv2d(shifted, kernel)  # conv(shift(x))
+    a = torch.roll(layer(image, kernel), shifts=(dy, dx), dims=(0, 1))  # shift(layer(x))
+    b = layer(shifted, kernel)  # layer(shift(x))
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"layer must return one 2-D map of the same shape for both images, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
     # cells that saw no wrapped-around pixels in either: drop |dy| rows and |dx| cols on the wrapped side
     rows = slice(dy, None) if dy >= 0 else slice(None, dy)
     cols = slice(dx, None) if dx >= 0 else slice(None, dx)
@@ -182,7 +203,7 @@ def kernel_gradient_by_position(image: torch.Tensor, kernel: torch.Tensor, upstr
     """
     steps = correlation_steps(image, kernel, stride, padding)
     rows, cols = steps[-1].row + 1, steps[-1].col + 1  # the output's shape
-    check_tensor("upstream", upstream, ndim=2)
+    check_finite_tensor("upstream", upstream, ndim=2)
     if tuple(upstream.shape) != (rows, cols):
         raise ValueError(f"upstream must have the output's shape {(rows, cols)}, got {tuple(upstream.shape)}")
     return torch.stack([upstream[s.row, s.col] * s.window for s in steps])  # (positions, k_h, k_w)

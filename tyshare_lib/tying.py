@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .checks import ArgumentError, check_int, check_real, check_tensor
+from .checks import ArgumentError, check_bool, check_finite_tensor, check_int, check_real
 from .device import resolve_device
 
 
@@ -49,13 +49,25 @@ def tying_penalty(a: nn.Module | Sequence[torch.Tensor], b: nn.Module | Sequence
 
 
 # ----------------------------------------------------------------------------- the exact minimiser
-def _check_task(prefix: str, X: torch.Tensor, y: torch.Tensor) -> None:
-    check_tensor(f"X{prefix}", X, ndim=2)
-    check_tensor(f"y{prefix}", y, ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X{prefix} has {X.shape[0]} rows but y{prefix} has {y.shape[0]} entries: they must match")
+def _check_design(name: str, X: torch.Tensor) -> None:
+    """A design matrix: a finite floating (n, d) tensor with at least one row and one column."""
+    check_finite_tensor(name, X, ndim=2, nonempty=False)
     if X.shape[0] == 0:
-        raise ValueError(f"X{prefix} must have at least one row")
+        raise ValueError(f"{name} must have at least one row, got shape {tuple(X.shape)}")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column (weight), got shape {tuple(X.shape)}")
+
+
+def _check_targets(name: str, y: torch.Tensor, X: torch.Tensor, x_name: str) -> None:
+    """Targets for X: a finite floating 1-D tensor with one entry per row of X (not (n, 1): that broadcasts)."""
+    check_finite_tensor(name, y, ndim=1, nonempty=False)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{x_name} has {X.shape[0]} rows but {name} has {y.shape[0]} entries: they must match")
+
+
+def _check_task(prefix: str, X: torch.Tensor, y: torch.Tensor) -> None:
+    _check_design(f"X{prefix}", X)
+    _check_targets(f"y{prefix}", y, X, f"X{prefix}")
 
 
 def _check_tasks(XA, yA, XB, yB) -> None:
@@ -104,6 +116,8 @@ def tied_path(XA: torch.Tensor, yA: torch.Tensor, XB: torch.Tensor, yB: torch.Te
               lams: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
     """The exact minimisers for many λ at once: wᴬ and wᴮ as (len(lams), d) float64 tensors (tying chapter)."""
     _check_tasks(XA, yA, XB, yB)
+    if isinstance(lams, (str, bytes)) or not isinstance(lams, Sequence):
+        raise ArgumentError(f"lams must be a list or tuple of numbers >= 0, got {type(lams).__name__}")
     lam_list = [check_real(f"lam[{i}]", v, low=0.0, allow_inf=True) for i, v in enumerate(lams)]
     GA, bA = _gram(XA), _moment(XA, yA)
     GB, bB = _gram(XB), _moment(XB, yB)
@@ -140,7 +154,7 @@ def effective_dof(XA: torch.Tensor, XB: torch.Tensor, lam: float) -> float:
     """
     lam = check_real("lam", lam, low=0.0, allow_inf=True)
     for name, X in (("XA", XA), ("XB", XB)):
-        check_tensor(name, X, ndim=2)
+        _check_design(name, X)  # no rows would make G = XᵀX/n a 0/0
     if XA.shape[1] != XB.shape[1]:
         raise ValueError(f"XA and XB must have the same number of columns, got {XA.shape[1]} and {XB.shape[1]}")
     GA, GB = _gram(XA), _gram(XB)
@@ -153,6 +167,7 @@ def effective_dof(XA: torch.Tensor, XB: torch.Tensor, lam: float) -> float:
 
 
 # ----------------------------------------------------------------------------- the two tasks
+SEED_MAX = 2**32 - 1  # largest seed the task generator and the trainer accept
 @dataclass(frozen=True)
 class TwoTasks:
     """Two related linear-regression tasks with few training rows each and a large held-out set (tying chapter)."""
@@ -189,8 +204,9 @@ def make_two_tasks(n_train: int = 8, n_test: int = 2000, dim: int = 2, task_gap:
     dim = check_int("dim", dim, low=1)
     task_gap = check_real("task_gap", task_gap, low=0.0)
     noise = check_real("noise", noise, low=0.0)
-    seed = check_int("seed", seed, low=0)
-    data_seed = check_int("data_seed", data_seed, low=0)
+    # The rows' generator is seeded with seed·1000003 + data_seed + 1, which must stay below 2⁶⁴.
+    seed = check_int("seed", seed, low=0, high=SEED_MAX)
+    data_seed = check_int("data_seed", data_seed, low=0, high=SEED_MAX)
     g = torch.Generator().manual_seed(seed)
     centre = torch.randn(dim, generator=g, dtype=torch.float64)
     direction = torch.randn(dim, generator=g, dtype=torch.float64)
@@ -210,12 +226,22 @@ def make_two_tasks(n_train: int = 8, n_test: int = 2000, dim: int = 2, task_gap:
 
 
 def mse(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> float:
-    """Mean squared error of the linear predictor Xw against y."""
+    """Mean squared error of the linear predictor Xw against y: X (n, d), y (n,), w (d,) (tying chapter)."""
+    _check_design("X", X)
+    check_finite_tensor("w", w, ndim=1, nonempty=False)
     return float(mse_each(X, y, w[None, :])[0])
 
 
 def mse_each(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of every row of W (L, d) as a linear predictor on (X, y): an (L,) tensor."""
+    """Mean squared error of every row of W (L, d) as a linear predictor on (X, y): an (L,) tensor (tying chapter).
+
+    X is (n, d) and y is (n,); a y of shape (n, 1) is refused, since it would broadcast to an (n, n) error.
+    """
+    _check_design("X", X)
+    _check_targets("y", y, X, "X")
+    check_finite_tensor("W", W, ndim=2, nonempty=False)
+    if W.shape[1] != X.shape[1]:
+        raise ValueError(f"W (and w) must have one entry per column of X ({X.shape[1]}), got shape {tuple(W.shape)}")
     W = W.to(X.device, X.dtype)
     return ((X @ W.T - y[:, None]) ** 2).mean(dim=0)  # (n, L) residuals -> (L,)
 
@@ -228,6 +254,9 @@ class TwoTaskLinear(nn.Module):
                  dtype: torch.dtype = torch.float32):
         super().__init__()
         dim = check_int("dim", dim, low=1)
+        shared = check_bool("shared", shared)
+        if dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+            raise ArgumentError(f"dtype must be a floating torch dtype, got {dtype!r}")
         dev = resolve_device(device)
         self.task_a = nn.Linear(dim, 1, bias=False, device=dev, dtype=dtype)
         # Hard sharing is the *same* module object, not a copy: one weight, two uses.
@@ -274,7 +303,7 @@ def train_tied(XA: torch.Tensor, yA: torch.Tensor, XB: torch.Tensor, yB: torch.T
     _check_tasks(XA, yA, XB, yB)
     lam = check_real("lam", lam, low=0.0, allow_inf=True)
     steps = check_int("steps", steps, low=0)
-    seed = check_int("seed", seed, low=0)
+    seed = check_int("seed", seed, low=0, high=SEED_MAX)
     if lr is not None:
         lr = check_real("lr", lr, low=0.0)
         if lr == 0:

@@ -6,12 +6,13 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from ..albert import (SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters, format_count,
-                      paper_rounding, time_forward)
-from ..checks import ArgumentError, check_int
+from ..albert import (CLOCKS, SHARING, AlbertConfig, AlbertEncoder, ParameterCount, count_parameters,
+                      format_count, paper_rounding, time_forward)
+from ..checks import ArgumentError, check_choice, check_int
 from ..device import resolve_device
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, styled
@@ -185,41 +186,66 @@ class DepthCost:
     seconds: dict[str, list[float]]  # sharing -> median forward time per depth
     activations: dict[str, list[int]]  # sharing -> elements written by the layers' outputs per forward
     parameters: dict[str, list[int]]
+    clock: str = "wall"  # "wall": elapsed seconds; "cpu": this process's CPU seconds (see time_forward)
 
 
 def measure_depth_cost(config: AlbertConfig, layers: Sequence[int] = (1, 2, 4, 8, 12), batch: int = 4,
-                       tokens: int = 64, repeats: int = 3, device=None, seed: int = 0) -> DepthCost:
-    """Time a forward pass (median of ``repeats``) and count layer-output elements for each depth, for
-    ``sharing='all'`` and ``'none'``: parameters differ by a factor of L, compute and activations do not."""
+                       tokens: int = 64, repeats: int = 5, device=None, seed: int = 0,
+                       clock: str | None = None) -> DepthCost:
+    """Time a forward pass and count layer-output elements for each depth, for ``sharing='all'`` and
+    ``'none'``: parameters differ by a factor of L, compute and activations do not (ALBERT chapter).
+
+    Every model is warmed up once, then timed in ``repeats`` rounds that visit every model in turn, and
+    each model's median over the rounds is kept: a burst of load from another program slows one round of
+    all the models rather than all the rounds of one. ``clock=None`` takes CPU time on the CPU, measured on
+    one thread (robust to other programs sharing the cores), and elapsed time on a GPU.
+    """
     if not isinstance(config, AlbertConfig):
         raise ArgumentError(f"config must be an AlbertConfig, got {type(config).__name__}")
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
+        raise ArgumentError(f"layers must be a non-empty list or tuple of depths, got {layers!r}")
     for i, L in enumerate(layers):
         check_int(f"layers[{i}]", L, low=1)
     batch = check_int("batch", batch, low=1)
     tokens = check_int("tokens", tokens, low=1, high=config.max_position_embeddings)
     repeats = check_int("repeats", repeats, low=1)
+    seed = check_int("seed", seed, low=0)
     dev = resolve_device(device)
+    if clock is None:
+        clock = "cpu" if dev.type == "cpu" else "wall"
+    check_choice("clock", clock, CLOCKS)
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, config.vocab_size, (batch, tokens), generator=g)
-    seconds: dict[str, list[float]] = {}
     activations: dict[str, list[int]] = {}
     params: dict[str, list[int]] = {}
+    models: dict[tuple[str, int], AlbertEncoder] = {}
     for sharing in ("all", "none"):
-        seconds[sharing], activations[sharing], params[sharing] = [], [], []
-        for L in layers:
+        activations[sharing], params[sharing] = [], []
+        for i, L in enumerate(layers):
             torch.manual_seed(seed)
             model = AlbertEncoder(config.with_(sharing=sharing, num_hidden_layers=L), device=dev).eval()
             written = []
             unique = {id(layer): layer for layer in model.layers}.values()  # a shared layer is hooked once ...
             hooks = [layer.register_forward_hook(lambda m, i, o: written.append(o.numel())) for layer in unique]
             with torch.no_grad():
-                model(ids)  # ... and fires once per use: one pass of activation counting
+                model(ids)  # ... and fires once per use (this pass is also the model's warm-up)
             for h in hooks:
                 h.remove()
-            seconds[sharing].append(time_forward(model, ids, repeats))
             activations[sharing].append(sum(written))
             params[sharing].append(sum(p.numel() for p in model.parameters()))
-    return DepthCost(list(layers), seconds, activations, params)
+            models[sharing, i] = model
+    rounds: dict[tuple[str, int], list[float]] = {key: [] for key in models}
+    threads = torch.get_num_threads()
+    if clock == "cpu":  # one thread: CPU time is then the work itself, not threads spinning while they wait
+        torch.set_num_threads(1)
+    try:
+        for _ in range(repeats):  # round-robin: noise hits a round, and the median drops it
+            for key, model in models.items():
+                rounds[key].append(time_forward(model, ids, repeats=1, warmup=0, clock=clock))
+    finally:
+        torch.set_num_threads(threads)
+    seconds = {s: [float(np.median(rounds[s, i])) for i in range(len(layers))] for s in ("all", "none")}
+    return DepthCost(list(layers), seconds, activations, params, clock)
 
 
 def figure_depth_cost(cost: DepthCost) -> go.Figure:
@@ -236,6 +262,7 @@ def figure_depth_cost(cost: DepthCost) -> go.Figure:
                                  line=dict(color=colour, width=4, dash=dash), marker=dict(size=10)), 1, 2)
     styled(fig, height=450, title="Sharing saves parameters, not compute", legend=dict(orientation="h", y=-0.25))
     fig.update_xaxes(title_text="layers L")
-    fig.update_yaxes(title_text="milliseconds", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="CPU milliseconds" if cost.clock == "cpu" else "milliseconds", rangemode="tozero",
+                     row=1, col=1)
     fig.update_yaxes(title_text="millions", rangemode="tozero", row=1, col=2)
     return fig
