@@ -74,7 +74,7 @@ def compute_unrolled_costs(input_size: int = 10, hidden_size: int = 20, max_T: i
 # trace indices of the unrolled figure
 _X_NODES, _H_NODES, _WX_EDGES, _WH_EDGES, _WX_MARKS, _WH_MARKS, _B_MARKS, _FAN = range(8)
 _OBJECTS = 8  # the three shared tensors, drawn once
-_NOW = (12, 13, 14)  # the marker at the current T in each cost panel
+_NOW = (18, 19, 20)  # the marker at the current T in each cost panel (after the 9 lines)
 _Y_X, _Y_H, _Y_OBJ = 0.0, 1.5, 3.6
 
 
@@ -83,8 +83,8 @@ def compute_unrolled_graph(T: int) -> dict[str, list]:
     fan of lines from each of the three tensors (drawn once) to its T uses. Lines are joined with None."""
     T = check_int("T", T, low=1)
     ts = list(range(1, T + 1))
-    mid = (T + 1) / 2  # the three tensors sit above the middle of the sequence
-    objects = {"W_x": mid - 1.6, "W_h": mid, "b": mid + 1.6}
+    mid = max((T + 1) / 2, 3.3)  # the three tensors sit above the middle of the sequence
+    objects = {"W_x": mid - 3, "W_h": mid, "b": mid + 3}
     wx_mark = [(t, (_Y_X + _Y_H) / 2) for t in ts]  # on the x_t → h_t edge
     wh_mark = [(t - 0.5, _Y_H) for t in ts]  # on the h_{t−1} → h_t edge
     b_mark = [(t + 0.22, _Y_H + 0.55) for t in ts]  # beside h_t
@@ -98,8 +98,8 @@ def compute_unrolled_graph(T: int) -> dict[str, list]:
     wx_edges = seg([((t, _Y_X + 0.25), (t, _Y_H - 0.25)) for t in ts])
     wh_edges = seg([((t - 1 + 0.22, _Y_H), (t - 0.22, _Y_H)) for t in ts])
     return dict(
-        x_nodes=(ts, [_Y_X] * T, [f"x{_sub(t)}" for t in ts]),
-        h_nodes=([0, *ts], [_Y_H] * (T + 1), [f"h{_sub(t)}" for t in range(T + 1)]),
+        x_nodes=(ts, [_Y_X] * T, [_label("x", t, T) for t in ts]),
+        h_nodes=([0, *ts], [_Y_H] * (T + 1), [_label("h", t, T) for t in range(T + 1)]),
         wx_edges=wx_edges, wh_edges=wh_edges,
         wx_marks=wx_mark, wh_marks=wh_mark, b_marks=b_mark,
         fan=(fan_x, fan_y), objects=objects)
@@ -110,6 +110,11 @@ _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 def _sub(t: int) -> str:
     return str(t).translate(_SUBSCRIPTS)
+
+
+def _label(name: str, t: int, T: int) -> str:
+    """Only the first and last nodes are named: twenty names do not fit a phone's width."""
+    return f"{name}{_sub(t)}" if t <= 1 or t == T else ""
 
 
 def _unrolled_patch(T: int, costs: UnrolledCosts) -> Patch:
@@ -139,26 +144,28 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
         raise ValueError(f"T must be <= {len(costs.T)} (the costs' max_T), got {T}")
     fig = make_subplots(rows=2, cols=3, row_heights=[0.6, 0.4], vertical_spacing=0.16, horizontal_spacing=0.09,
                         specs=[[{"colspan": 3}, None, None], [{}, {}, {}]],
-                        subplot_titles=("", "Parameters", "Multiply-adds", "Kept for backprop"))
+                        subplot_titles=("", "Parameters", "Mult-adds", "Activations"))
     node = dict(mode="markers+text", textposition="middle center", hoverinfo="skip", showlegend=False)
-    fig.add_trace(go.Scatter(marker=dict(size=30, color="white", line=dict(color="#444", width=2)),
-                             textfont=dict(size=13), name="inputs", **node), 1, 1)
-    fig.add_trace(go.Scatter(marker=dict(size=30, color="#eee", line=dict(color="#222", width=2)),
-                             textfont=dict(size=13), name="states", **node), 1, 1)
+    node["textposition"] = "bottom center"
+    fig.add_trace(go.Scatter(marker=dict(size=18, color="white", line=dict(color="#444", width=2)),
+                             textfont=dict(size=14), name="inputs", **node), 1, 1)
+    node["textposition"] = "top left"
+    fig.add_trace(go.Scatter(marker=dict(size=18, color="#eee", line=dict(color="#222", width=2)),
+                             textfont=dict(size=14), name="states", **node), 1, 1)
     edge = dict(mode="lines", hoverinfo="skip", showlegend=False)
     fig.add_trace(go.Scatter(line=dict(color=WEIGHT_COLOURS["W_x"], width=3), **edge), 1, 1)
     fig.add_trace(go.Scatter(line=dict(color=WEIGHT_COLOURS["W_h"], width=3), **edge), 1, 1)
-    mark = dict(mode="markers", showlegend=True, legendgroup="weights")
-    fig.add_trace(go.Scatter(marker=dict(symbol="square", size=13, color=WEIGHT_COLOURS["W_x"], line=dict(color="#222", width=1)),
+    mark = dict(mode="markers", showlegend=False)
+    fig.add_trace(go.Scatter(marker=dict(symbol="square", size=10, color=WEIGHT_COLOURS["W_x"], line=dict(color="#222", width=1)),
                              name="W<sub>x</sub>", hovertemplate="W_x: the same tensor at every step<extra></extra>", **mark), 1, 1)
-    fig.add_trace(go.Scatter(marker=dict(symbol="diamond", size=14, color=WEIGHT_COLOURS["W_h"], line=dict(color="#222", width=1)),
+    fig.add_trace(go.Scatter(marker=dict(symbol="diamond", size=11, color=WEIGHT_COLOURS["W_h"], line=dict(color="#222", width=1)),
                              name="W<sub>h</sub>", hovertemplate="W_h: the same tensor at every step<extra></extra>", **mark), 1, 1)
-    fig.add_trace(go.Scatter(marker=dict(symbol="circle", size=11, color=WEIGHT_COLOURS["b"], line=dict(color="#222", width=1)),
+    fig.add_trace(go.Scatter(marker=dict(symbol="circle", size=9, color=WEIGHT_COLOURS["b"], line=dict(color="#222", width=1)),
                              name="b", hovertemplate="b: the same tensor at every step<extra></extra>", **mark), 1, 1)
     fig.add_trace(go.Scatter(line=dict(color="rgba(120,120,120,0.35)", width=1, dash="dot"), **edge), 1, 1)
     fig.add_trace(go.Scatter(mode="markers+text", text=["W<sub>x</sub>", "W<sub>h</sub>", "b"], textposition="top center",
                              textfont=dict(size=16), showlegend=False, hoverinfo="skip",
-                             marker=dict(size=26, symbol=["square", "diamond", "circle"],
+                             marker=dict(size=22, symbol=["square", "diamond", "circle"],
                                          color=[WEIGHT_COLOURS[k] for k in ("W_x", "W_h", "b")],
                                          line=dict(color="#222", width=2))), 1, 1)
     for col, quantity in enumerate((costs.parameters, costs.multiply_adds, costs.stored), start=2):
@@ -168,21 +175,19 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
                                      line=dict(color=CELL_COLOURS[cell], width=3),
                                      hovertemplate="T = %{x}: %{y:.1f}k<extra>" + CELL_LABELS[cell] + "</extra>"),
                           2, col - 1)
-    order = list(fig.data)  # the three current-T markers must be traces 12, 13, 14: move the 9 lines after them
-    lines = order[9:]
-    fig.data = tuple(order[:9])
-    for col in (1, 2, 3):
+    for col in (1, 2, 3):  # traces 18, 19, 20: drawn over the lines
         fig.add_trace(go.Scatter(mode="markers", showlegend=False, hoverinfo="skip",
                                  marker=dict(size=12, color=[CELL_COLOURS[c] for c in CELLS], line=dict(color="#222", width=1))),
                       2, col)
-    for tr in lines:
-        fig.add_trace(tr)
-    styled(fig, height=720, title=dict(y=0.97, yanchor="top"), margin=dict(l=70, r=20, t=70, b=130),
-           legend=dict(orientation="h", y=-0.14, yanchor="top", x=0))
-    fig.update_xaxes(range=[-0.7, len(costs.T) + 0.7], visible=False, row=1, col=1)
+    styled(fig, height=720, title=dict(y=0.97, yanchor="top"), margin=dict(l=70, r=20, t=70, b=60),
+           legend=dict(x=1, xanchor="right", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
+    fig.update_annotations(font_size=15)  # the panel titles
+    fig.update_xaxes(range=[-1.5, len(costs.T) + 0.7], visible=False, row=1, col=1)
     fig.update_yaxes(range=[-0.5, _Y_OBJ + 0.9], visible=False, row=1, col=1)
     for col in (1, 2, 3):
-        fig.update_xaxes(title_text="T", range=[0, len(costs.T) + 1], row=2, col=col)
+        # one axis title, in the middle: the book's slider label sits under the left panel
+        fig.update_xaxes(title_text="T" if col == 2 else None, range=[0, len(costs.T) + 1], dtick=10, tickangle=0,
+                         row=2, col=col)
         fig.update_yaxes(rangemode="tozero", row=2, col=col)
     fig.update_yaxes(title_text="thousands", row=2, col=1)
     apply_patch(fig, _unrolled_patch(T, costs))
@@ -255,8 +260,18 @@ def _gradient_patch(profile: GradientProfile, rho: float) -> Patch:
     far = len(profile.distance) - 1
     ratio = lambda a: a[far] / a[0]  # noqa: E731
     return Patch(traces={0: dict(y=np.maximum(rnn, 1e-30)), 1: dict(y=np.maximum(lstm, 1e-30))},
-                 layout=dict(title=dict(text=f"ρ = {rho:g}: {far} steps back, RNN ×{ratio(rnn):.0e}, "
-                                             f"LSTM ×{ratio(lstm):.0e}")))
+                 layout=dict(title=dict(text=f"ρ = {rho:g}, {far} steps back: RNN {_power(ratio(rnn))}, "
+                                             f"LSTM {_power(ratio(lstm))}")))
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power(ratio: float) -> str:
+    """A ratio as the nearest power of ten, '×10⁻¹²': titles stay short."""
+    if not ratio > 0:
+        return "×0"
+    return "×10" + str(round(math.log10(ratio))).translate(_SUPERSCRIPTS)
 
 
 def figure_gradient_profile(profile: GradientProfile, rho: float = 1.0) -> go.Figure:
@@ -270,10 +285,10 @@ def figure_gradient_profile(profile: GradientProfile, rho: float = 1.0) -> go.Fi
                                  hovertemplate="%{x} steps back: %{y:.2e}<extra>" + CELL_LABELS[cell] + "</extra>"))
     finite = np.concatenate([a[a > 0].ravel() for a in profile.norms.values()])
     lo, hi = math.log10(max(finite.min(), 1e-30)), math.log10(finite.max())
-    styled(fig, height=520, title=dict(y=0.95, yanchor="top", font=dict(size=16)),
-           xaxis_title="steps back from the loss", yaxis_title="‖step's gradient‖",
-           legend=dict(orientation="h", y=-0.2, yanchor="top", x=0), margin=dict(t=70, b=110))
-    fig.update_yaxes(type="log", range=[lo - 0.3, hi + 0.3], exponentformat="power")
+    styled(fig, height=540, title=dict(y=0.97, yanchor="top", font=dict(size=16)),
+           xaxis_title="steps back", yaxis_title="‖step's gradient‖",
+           legend=dict(orientation="h", x=1, xanchor="right", y=1.01, yanchor="bottom"), margin=dict(t=100, b=60))
+    fig.update_yaxes(type="log", range=[lo - 0.8, hi + 0.5], exponentformat="power")
     apply_patch(fig, _gradient_patch(profile, rho))
     return fig
 
@@ -304,8 +319,10 @@ def figure_lengths(losses: Mapping[str, Sequence[float]], errors: Mapping[str, M
         raise ValueError(f"losses and errors must name the same models, got {sorted(losses)} and {sorted(errors)}")
     check_int("train_max", train_max, low=1)
     baseline = check_real("baseline", baseline, low=0.0)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=("Training", "Held out, by length"))
+    # stacked, not side by side: two log panels do not fit a phone's width next to each other
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2, subplot_titles=("Training", "Held out, by length"))
     colours = [OKABE_ITO["green"], OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["purple"]]
+    longest = max(max(e) for e in errors.values())
     for (name, curve), colour in zip(losses.items(), colours):
         c = np.asarray(curve, dtype=float)
         k = max(1, len(c) // 40)
@@ -317,14 +334,15 @@ def figure_lengths(losses: Mapping[str, Sequence[float]], errors: Mapping[str, M
         fig.add_trace(go.Scatter(x=Ls, y=[None if math.isnan(y) else y for y in ys], legendgroup=name,
                                  showlegend=False, mode="lines+markers", line=dict(color=colour, width=3),
                                  marker=dict(size=9), hovertemplate="length %{x}: MSE %{y:.4f}<extra>" + name + "</extra>"),
-                      1, 2)
-    fig.add_trace(go.Scatter(x=[2, max(max(e) for e in errors.values())], y=[baseline] * 2, mode="lines",
-                             name="predict the mean", line=dict(color="#666", dash="dot", width=2)), 1, 2)
-    fig.add_vrect(x0=math.log10(2), x1=math.log10(train_max), fillcolor="#999", opacity=0.15, line_width=0,
-                  row=1, col=2)
-    styled(fig, height=470, legend=dict(orientation="h", y=-0.22, yanchor="top", x=0), margin=dict(t=60, b=120))
-    fig.update_yaxes(type="log", title_text="MSE", exponentformat="power", row=1, col=1)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
-    fig.update_xaxes(title_text="training step", row=1, col=1)
-    fig.update_xaxes(type="log", title_text="sequence length (shaded: trained)", row=1, col=2)
+                      2, 1)
+    fig.add_trace(go.Scatter(x=[2, longest], y=[baseline] * 2, mode="lines",
+                             name="predict the mean", line=dict(color="#666", dash="dot", width=2)), 2, 1)
+    fig.add_vrect(x0=2, x1=train_max, fillcolor="#999", opacity=0.15, line_width=0, row=2, col=1)
+    styled(fig, height=780, legend=dict(orientation="h", x=0, y=1.04, yanchor="bottom"), margin=dict(t=90, b=70))
+    fig.update_annotations(font_size=16)
+    fig.update_yaxes(type="log", title_text="MSE", exponentformat="power", dtick=1)
+    fig.update_xaxes(title_text="training step", tickangle=0, row=1, col=1)
+    ticks = [L for L in (2, 5, 10, 20, 50, 100, 200, 500, 1000) if L <= longest]
+    fig.update_xaxes(type="log", title_text="sequence length (shaded: trained)", tickvals=ticks, tickangle=0,
+                     row=2, col=1)
     return fig
