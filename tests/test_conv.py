@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tyshare_lib.conv import (PRESETS, conv2d, conv_parameter_count, correlation_steps, cross_correlate,
-                              dense_parameter_count, kernel_gradient_by_position, load_image, output_size,
-                              preset_kernel, translation_equivariance_error)
+                              dense_parameter_count, kernel_gradient_by_position, load_image, output_from_steps,
+                              output_size, preset_kernel, translation_equivariance_error)
 
 
 @settings(max_examples=60, deadline=None)
@@ -45,8 +45,30 @@ def test_steps_record_each_position():
     assert [(s.row, s.col) for s in steps[:5]] == [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0)]  # reading order
 
 
-def test_output_size():
-    assert output_size(16, 3, 1, 0) == 14 and output_size(16, 3, 2, 1) == 8 and output_size(5, 5) == 1
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), k=st.integers(1, 9), stride=st.integers(1, 5), padding=st.integers(0, 3))
+def test_output_size_counts_the_window_positions(n, k, stride, padding):
+    """Count where the window can start (0, s, 2s, ... while it fits), and ask PyTorch for the output's shape."""
+    if k > n + 2 * padding:
+        with pytest.raises(ValueError, match="does not fit"):
+            output_size(n, k, stride, padding)
+        return
+    starts = len(range(0, n + 2 * padding - k + 1, stride))
+    shape = F.conv2d(torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1), stride=(stride, 1), padding=(padding, 0)).shape
+    assert output_size(n, k, stride, padding) == starts == shape[2]
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (((2, 5), 3), {}, TypeError, "n must be an int"),
+    ((2, 5), {}, ValueError, "does not fit"),
+    ((16, 3), {"stride": 0}, ValueError, "stride"),
+    ((16, 3), {"padding": -1}, ValueError, "padding"),
+    ((16, 0), {}, ValueError, "k must be"),
+    ((16.0, 3), {}, TypeError, "n must be an int"),
+])
+def test_output_size_refuses_bad_input(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        output_size(*args, **kwargs)
 
 
 def test_parameter_counts_match_real_layers():
@@ -77,16 +99,46 @@ def test_translation_equivariance(shift):
     assert translation_equivariance_error(load_image(32), preset_kernel("vertical edge"), shift) < 1e-12
 
 
-def test_equivariance_check_can_fail():
-    """A position-dependent 'kernel' (different weights per half) is not equivariant: the check notices."""
-    image = load_image(32)
-    k = preset_kernel("vertical edge")
-    shifted = torch.roll(image, shifts=(0, 5), dims=(0, 1))
-    left_half = conv2d(image, k).clone()
-    left_half[:, 15:] *= 2  # pretend the right half used another kernel
-    other = conv2d(shifted, k).clone()
-    other[:, 15:] *= 2
-    assert float((torch.roll(left_half, (0, 5), (0, 1))[:, 5:] - other[:, 5:]).abs().max()) > 0.1
+def _untied(image, kernel):
+    """A layer without sharing: the right half of the output uses a different kernel (twice the weights)."""
+    out = conv2d(image, kernel).clone()
+    out[:, out.shape[1] // 2:] *= 2
+    return out
+
+
+def test_equivariance_check_notices_a_layer_without_sharing():
+    image, k = load_image(32), preset_kernel("vertical edge")
+    err = translation_equivariance_error(image, k, (0, 5), layer=_untied)
+    # By hand: the cells that cross the half-way line see their response doubled on one side only.
+    out, moved = _untied(image, k), _untied(torch.roll(image, (0, 5), (0, 1)), k)
+    expected = float((torch.roll(out, (0, 5), (0, 1))[:, 5:] - moved[:, 5:]).abs().max())
+    assert err == pytest.approx(expected) and err > 0.1
+    assert translation_equivariance_error(image, k, (0, 5)) < 1e-12  # the shared kernel: equivariant
+
+
+def test_equivariance_error_of_a_known_difference():
+    """A layer that adds its column index to the output is off by exactly |shift| in every compared cell."""
+    image, k = load_image(16), preset_kernel("blur")
+
+    def plus_column(x, kernel):
+        out = conv2d(x, kernel)
+        return out + torch.arange(out.shape[1], dtype=out.dtype)[None, :]
+
+    for dx in (3, -2):
+        assert translation_equivariance_error(image, k, (1, dx), layer=plus_column) == pytest.approx(abs(dx))
+    assert translation_equivariance_error(image, k, (2, 0), layer=plus_column) == pytest.approx(0, abs=1e-12)
+
+
+def test_equivariance_check_bad_input():
+    image, k = load_image(16), preset_kernel("blur")
+    with pytest.raises(TypeError, match="layer must be a function"):
+        translation_equivariance_error(image, k, (1, 1), layer="conv")
+    with pytest.raises(ValueError, match="layer must return one 2-D map"):
+        translation_equivariance_error(image, k, (1, 1), layer=lambda x, kern: x.flatten())
+    with pytest.raises(ValueError, match="leaves no interior"):
+        translation_equivariance_error(image, k, (14, 0))
+    with pytest.raises(TypeError, match="shift"):
+        translation_equivariance_error(image, k, (True, 1))
 
 
 def test_kernel_gradient_is_the_sum_over_positions():
@@ -117,6 +169,11 @@ def test_image_and_presets():
     (dict(image=torch.tensor([[float("nan")] * 4] * 4, dtype=torch.float64)), "NaN"),
     (dict(kernel=torch.ones(3, 3, dtype=torch.long)), "floating"),
     (dict(stride=1.5), "stride"),
+    (dict(kernel=torch.ones(0, 3, dtype=torch.float64)), "kernel must not be empty"),
+    (dict(image=torch.ones(0, 4, dtype=torch.float64)), "image must not be empty"),
+    (dict(image=torch.full((4, 4), float("inf"), dtype=torch.float64)), "image must be finite"),
+    (dict(kernel=torch.full((3, 3), -float("inf"), dtype=torch.float64)), "kernel must be finite"),
+    (dict(image=[[1.0] * 4] * 4), "image must be a torch.Tensor"),
 ])
 def test_bad_input_is_refused(kwargs, match):
     args = dict(image=torch.ones(4, 4, dtype=torch.float64), kernel=torch.ones(3, 3, dtype=torch.float64),
@@ -139,6 +196,14 @@ def test_other_bad_input():
         translation_equivariance_error(load_image(8), preset_kernel("blur"), (1.5, 2))
     with pytest.raises(ValueError, match="upstream"):
         kernel_gradient_by_position(load_image(8), preset_kernel("blur"), torch.ones(3, 3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        conv_parameter_count(1, 1, 3, bias="yes")
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        dense_parameter_count(1, 1, 8, 8, 3, bias=None)
+    with pytest.raises(ValueError, match="stride"):
+        conv2d(load_image(8), preset_kernel("blur"), stride=0)
+    with pytest.raises(TypeError, match="steps"):
+        output_from_steps([])
 
 
 def test_the_exercise_solutions_numbers():

@@ -6,8 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tyshare_lib.tying import (TwoTaskLinear, effective_dof, make_two_tasks, mse, tied_path, tied_solution,
-                               train_tied, tying_penalty)
+from tyshare_lib.tying import (SEED_MAX, TwoTaskLinear, effective_dof, make_two_tasks, mse, mse_each, tied_path,
+                               tied_solution, train_tied, tying_penalty)
 
 INF = math.inf
 
@@ -76,12 +76,17 @@ def test_distance_never_grows_with_lambda(seed, n, d, gap):
     assert dist[-1] == 0
 
 
-def test_tied_path_matches_tied_solution_one_by_one(tasks):
-    lams = [0.0, 0.2, 5.0, INF]
+def test_tied_path_solves_every_lambda_of_the_batch(tasks):
+    """The batched solve against the independent least-squares route, λ by λ, in one call (∞ included)."""
+    lams = [0.0, 0.2, 5.0, 1e3, INF, 0.7]
     wA, wB = tied_path(*tasks.train, lams)
     for i, lam in enumerate(lams):
-        a, b = tied_solution(*tasks.train, lam)
-        assert torch.allclose(wA[i], a) and torch.allclose(wB[i], b)
+        if math.isinf(lam):
+            rA, rB = augmented_lstsq(*tasks.train, 1e9)  # the pooled fit, to within 1/λ
+            assert torch.allclose(wA[i], rA, atol=1e-6) and torch.equal(wA[i], wB[i])
+        else:
+            rA, rB = augmented_lstsq(*tasks.train, lam)
+            assert torch.allclose(wA[i], rA, atol=1e-9) and torch.allclose(wB[i], rB, atol=1e-9)
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.1, 1.0, 10.0, INF])
@@ -155,14 +160,23 @@ def test_shared_model_is_one_module_used_twice():
 
 
 def test_gradient_of_a_shared_weight_is_the_sum_over_its_uses(tasks):
-    m = TwoTaskLinear(2, shared=True, device="cpu")
-    XA, yA, XB, yB = (t.float() for t in tasks.train)
-    pa, pb = m(XA, XB)
-    la, lb = ((pa - yA) ** 2).mean(), ((pb - yB) ** 2).mean()
-    ga = torch.autograd.grad(la, m.task_a.weight, retain_graph=True)[0]
-    gb = torch.autograd.grad(lb, m.task_b.weight, retain_graph=True)[0]
-    g = torch.autograd.grad(la + lb, m.task_a.weight)[0]
-    assert torch.allclose(g, ga + gb)
+    """The shared weight's gradient equals the sum of the gradients two *separate* copies of it receive,
+    and the closed form 2/nᴬ XᴬᵀrA + 2/nᴮ XᴮᵀrB written out by hand."""
+    shared = TwoTaskLinear(2, shared=True, device="cpu", dtype=torch.float64)
+    separate = TwoTaskLinear(2, shared=False, device="cpu", dtype=torch.float64)
+    with torch.no_grad():
+        separate.task_a.weight.copy_(shared.task_a.weight)
+        separate.task_b.weight.copy_(shared.task_a.weight)
+    XA, yA, XB, yB = tasks.train
+    for m in (shared, separate):
+        pa, pb = m(XA, XB)
+        (((pa - yA) ** 2).mean() + ((pb - yB) ** 2).mean()).backward()
+    total = separate.task_a.weight.grad + separate.task_b.weight.grad
+    assert torch.allclose(shared.task_a.weight.grad, total)
+    w = shared.w_a.detach()
+    by_hand = 2 * XA.T @ (XA @ w - yA) / len(yA) + 2 * XB.T @ (XB @ w - yB) / len(yB)
+    assert torch.allclose(shared.task_a.weight.grad[0], by_hand)
+    assert not torch.allclose(separate.task_a.weight.grad, total)  # one use alone is not the whole gradient
 
 
 def test_make_two_tasks_is_seeded_and_data_seed_keeps_weights():
@@ -173,9 +187,31 @@ def test_make_two_tasks_is_seeded_and_data_seed_keeps_weights():
     assert (a.w_true_a - a.w_true_b).norm() == pytest.approx(1.0)
 
 
-def test_mse(tasks):
-    w = torch.zeros(2, dtype=torch.float64)
-    assert mse(tasks.XA, tasks.yA, w) == pytest.approx(float((tasks.yA ** 2).mean()))
+def test_mse_against_torch(tasks):
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(4, 2, dtype=torch.float64, generator=g)
+    each = mse_each(tasks.XA, tasks.yA, W)
+    for i in range(4):
+        expected = float(torch.nn.functional.mse_loss(tasks.XA @ W[i], tasks.yA))
+        assert float(each[i]) == pytest.approx(expected) and mse(tasks.XA, tasks.yA, W[i]) == pytest.approx(expected)
+
+
+def test_mse_refuses_what_would_broadcast_or_fail_inside(tasks):
+    X, y, w = tasks.XA, tasks.yA, torch.ones(2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        mse(X, y[:, None], w)  # (n, 1) would broadcast to an (n, n) error and a wrong mean
+    with pytest.raises(ValueError, match="w must be 1-D"):
+        mse(X, y, w[None, :])
+    with pytest.raises(ValueError, match="W must be 2-D"):
+        mse_each(X, y, w)  # a 1-D W would give n values
+    with pytest.raises(ValueError, match="one entry per column"):
+        mse(X, y, torch.ones(3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="X must be a torch.Tensor"):
+        mse(X.tolist(), y, w)
+    with pytest.raises(TypeError, match="w must be a torch.Tensor"):
+        mse(X, y, [1.0, 1.0])
+    with pytest.raises(ValueError, match="X has 8 rows but y has 7"):
+        mse(X, y[:-1], w)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -227,7 +263,44 @@ def test_trainer_bad_input(tasks, kwargs, name):
 
 
 @pytest.mark.parametrize("kwargs, name", [({"n_train": 0}, "n_train"), ({"dim": 0}, "dim"),
-                                          ({"task_gap": -1}, "task_gap"), ({"noise": "loud"}, "noise")])
+                                          ({"task_gap": -1}, "task_gap"), ({"noise": "loud"}, "noise"),
+                                          ({"seed": 2**62}, "seed"), ({"seed": SEED_MAX + 1}, "seed"),
+                                          ({"data_seed": 2**62}, "data_seed"), ({"seed": 1.0}, "seed")])
 def test_make_two_tasks_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         make_two_tasks(**kwargs)
+
+
+def test_largest_seeds_work():
+    t = make_two_tasks(n_test=1, seed=SEED_MAX, data_seed=SEED_MAX)
+    assert torch.isfinite(t.XA).all()
+    train_tied(*t.train, 1.0, steps=1, seed=SEED_MAX, device="cpu")
+
+
+def test_infinite_or_empty_designs_are_refused(tasks):
+    XA, yA, XB, yB = tasks.train
+    for bad_value in (INF, -INF):
+        bad = XA.clone()
+        bad[0, 1] = bad_value
+        with pytest.raises(ValueError, match="XA must be finite"):
+            tied_solution(bad, yA, XB, yB, 1.0)
+        with pytest.raises(ValueError, match="XA must be finite"):
+            effective_dof(bad, XB, 1.0)
+    bad_y = yB.clone()
+    bad_y[3] = INF
+    with pytest.raises(ValueError, match="yB must be finite"):
+        tied_solution(XA, yA, XB, bad_y, 1.0)
+    with pytest.raises(ValueError, match="XB must have at least one row"):
+        effective_dof(XA, XB[:0], 1.0)
+    with pytest.raises(ValueError, match="XA must have at least one row"):
+        tied_solution(XA[:0], yA[:0], XB, yB, 1.0)
+    with pytest.raises(ValueError, match="at least one column"):
+        effective_dof(XA[:, :0], XB[:, :0], 1.0)
+    with pytest.raises(TypeError, match="lams must be"):
+        tied_path(XA, yA, XB, yB, 1.0)
+
+
+@pytest.mark.parametrize("shared", ["no", 0, 1, None])
+def test_shared_must_be_a_bool(shared):
+    with pytest.raises(TypeError, match="shared must be True or False"):
+        TwoTaskLinear(2, shared=shared, device="cpu")

@@ -77,3 +77,20 @@ def test_depth_cost_shared_and_unshared_do_the_same_work():
         viz.measure_depth_cost({"hidden_size": 16})
     with pytest.raises(ValueError, match=r"layers\[1\]"):
         viz.measure_depth_cost(c, layers=(1, 0))
+    with pytest.raises(ValueError, match="layers"):
+        viz.measure_depth_cost(c, layers=())
+    with pytest.raises(ValueError, match="clock"):
+        viz.measure_depth_cost(c, clock="sundial")
+
+
+def test_depth_cost_times_on_one_thread_and_restores_the_setting():
+    import torch
+
+    c = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2, intermediate_size=32)
+    before = torch.get_num_threads()
+    cost = viz.measure_depth_cost(c, layers=(1, 2), batch=1, tokens=4, repeats=2, device="cpu")
+    assert cost.clock == "cpu" and torch.get_num_threads() == before
+    assert all(t > 0 for s in ("all", "none") for t in cost.seconds[s])
+    assert viz.figure_depth_cost(cost).layout.yaxis.title.text == "CPU milliseconds"
+    wall = viz.measure_depth_cost(c, layers=(1,), batch=1, tokens=4, repeats=1, device="cpu", clock="wall")
+    assert wall.clock == "wall" and viz.figure_depth_cost(wall).layout.yaxis.title.text == "milliseconds"

@@ -386,10 +386,13 @@ def format_count(n: int) -> str:
     """12345678 → '12.3M', as papers write parameter counts; a count that rounds up to the next unit takes it
     (999,950 → '1.0M', not '1000.0k')."""
     n = check_int("n", n, low=0)
-    for scale, suffix, digits in ((1e9, "B", 2), (1e6, "M", 1), (1e3, "k", 1)):
-        if n >= scale or round(n / scale, digits) >= 1:
-            return f"{n / scale:.{digits}f}{suffix}"
-    return str(n)
+    if n < 1000:
+        return str(n)
+    for scale, suffix in ((1e3, "k"), (1e6, "M")):  # the smallest unit whose printed number stays below 1000
+        text = f"{n / scale:.1f}"
+        if float(text) < 1000:
+            return text + suffix
+    return f"{n / 1e9:.2f}B"
 
 
 def paper_rounding(n: int) -> int:

@@ -184,11 +184,11 @@ def translation_equivariance_error(image: torch.Tensor, kernel: torch.Tensor, sh
     if abs(dy) + kh > H or abs(dx) + kw > W:
         raise ValueError(f"shift {shift} leaves no interior for a {kh} × {kw} kernel on a {H} × {W} image")
     shifted = torch.roll(image, shifts=(dy, dx), dims=(0, 1))
-    a = torch.roll(layer(image, kernel), shifts=(dy, dx), dims=(0, 1))  # shift(layer(x))
-    b = layer(shifted, kernel)  # layer(shift(x))
-    if a.shape != b.shape or a.ndim != 2:
+    out, b = layer(image, kernel), layer(shifted, kernel)  # layer(x), layer(shift(x))
+    if not (isinstance(out, torch.Tensor) and isinstance(b, torch.Tensor) and out.ndim == 2 and out.shape == b.shape):
         raise ValueError(f"layer must return one 2-D map of the same shape for both images, got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+                         f"{getattr(out, 'shape', type(out).__name__)} and {getattr(b, 'shape', type(b).__name__)}")
+    a = torch.roll(out, shifts=(dy, dx), dims=(0, 1))  # shift(layer(x))
     # cells that saw no wrapped-around pixels in either: drop |dy| rows and |dx| cols on the wrapped side
     rows = slice(dy, None) if dy >= 0 else slice(None, dy)
     cols = slice(dx, None) if dx >= 0 else slice(None, dx)
