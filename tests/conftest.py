@@ -24,6 +24,16 @@ os.environ.setdefault("TYSHARE_DEVICE", "cpu")
 os.environ.setdefault("TYSHARE_PROGRESS", "0")
 
 
+def book_pages() -> list[str]:
+    """Every page of the book, as its path under _build/html, in table-of-contents order (read from _toc.yml,
+    so a new chapter is covered by the page tests without editing them)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    return [f"{f}.html" for f in files]
+
+
 def _missing(reason: str):
     """In CI a missing prerequisite is a failure; on a developer's machine, a skip that says what to do."""
     if IN_CI:

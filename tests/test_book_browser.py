@@ -4,6 +4,7 @@ import json
 import math
 
 import pytest
+from conftest import book_pages
 
 from tyshare_lib.albert import AlbertConfig, count_parameters
 from tyshare_lib.tying import make_two_tasks, tied_solution
@@ -25,12 +26,15 @@ def open_page(offline_page, book_url, path):
     return page
 
 
-@pytest.mark.parametrize("path", ["book/intro.html", "book/tying.html", "book/conv.html", "book/albert.html"])
+@pytest.mark.parametrize("path", book_pages())
 def test_page_is_offline_and_console_clean(offline_page, book_url, path):
     page = open_page(offline_page, book_url, path)
-    page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=15000)
+    page.wait_for_function("document.querySelectorAll('.math').length === 0 || "
+                           "document.querySelectorAll('mjx-container').length > 0", timeout=15000)
     assert offline_page.blocked == [], "the page asked the network for something"
     assert offline_page.console_errors == []
+    drawn = ("[...document.querySelectorAll('.plotly-graph-div')].every(g => g.querySelector('svg.main-svg'))")
+    page.wait_for_function(drawn, timeout=20000)  # every figure on the page is drawn
 
 
 def test_every_plotly_figure_on_the_tying_page_is_drawn(offline_page, book_url):
