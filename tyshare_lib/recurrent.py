@@ -15,7 +15,8 @@ backpropagation grow with T. This module holds the chapter's maths:
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -29,6 +30,24 @@ CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate groups: rows of W_ih and W_hh are GATES · hidden_size
 _MODULES = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
 NONLINEARITIES = ("tanh", "relu")
+
+
+@contextmanager
+def cpu_threads(device: torch.device, n: int = 1) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads when ``device`` is the CPU, then restore the setting.
+
+    The chapter's models are tiny (hidden size 8 to 32): each step is a handful of small matrix products,
+    so extra threads only add synchronisation, which costs most on a busy machine.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------- counting
@@ -114,7 +133,7 @@ def rnn_step(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.T
 
 def lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
               b_ih: torch.Tensor | None = None, b_hh: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One LSTM step in ``nn.LSTM``'s gate order (input, forget, cell, output); returns (h_t, c_t) (recurrent chapter)."""
+    """One LSTM step in ``nn.LSTM``'s gate order (input, forget, cell, output) -> (h_t, c_t) (recurrent chapter)."""
     gates = x @ w_ih.T + h @ w_hh.T  # (B, 4H)
     if b_ih is not None:
         gates = gates + b_ih + b_hh
@@ -223,7 +242,7 @@ def _run(module, inputs, h0, weights: WeightsAt):
         states = h0 if kind == "lstm" else (h0,)
         if kind == "lstm" and not (isinstance(h0, tuple) and len(h0) == 2):
             raise ArgumentError("h0 must be a tuple (h_0, c_0) for an LSTM")
-        want = (module.num_layers * D, module.hidden_size) if unbatched else (module.num_layers * D, x.shape[1], module.hidden_size)
+        want = (module.num_layers * D, *(() if unbatched else (x.shape[1],)), module.hidden_size)
         for s in states:
             check_tensor("h0", s)
             if tuple(s.shape) != want:
@@ -407,7 +426,7 @@ _CELL_MODULES = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 
 
 class SequenceRegressor(nn.Module):
-    """h_t = cell(x_t, h_{t−1}); prediction = w·h_T + b. Tied: ``cells[t] is cells[0]`` for every t (recurrent chapter)."""
+    """h_t = cell(x_t, h_{t−1}); prediction = w·h_T + b; tied: one cell object at every t (recurrent chapter)."""
 
     def __init__(self, config: RegressorConfig = RegressorConfig(), device=None):
         super().__init__()
@@ -434,8 +453,9 @@ class SequenceRegressor(nn.Module):
         if F != self.config.input_size:
             raise ValueError(f"x must have input_size = {self.config.input_size} features, got {F}")
         if not self.config.tied and T > self.config.max_length:
-            raise ValueError(f"x has length T = {T}, but the untied model has cells for positions 1..{self.config.max_length} "
-                             f"only (max_length): there are no weights for position {self.config.max_length + 1}")
+            n = self.config.max_length
+            raise ValueError(f"x has length T = {T}, but the untied model has cells for positions 1..{n} only "
+                             f"(max_length): there are no weights for position {n + 1}")
         h = x.new_zeros(B, self.config.hidden_size)  # (B, H)
         c = x.new_zeros(B, self.config.hidden_size) if self.config.cell == "lstm" else None
         for t in range(T):
@@ -475,14 +495,16 @@ def train_regressor(config: RegressorConfig, lengths: Sequence[int] = tuple(rang
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed + 1)
     losses = []
-    for step in progress(range(steps), desc=f"{'tied' if config.tied else 'untied'} {config.cell}", show=show_progress):
-        L = lengths[int(torch.randint(len(lengths), (1,), generator=g))]
-        x, y = adding_problem(batch_size, L, seed=seed * 100_003 + step, device=dev)
-        loss = ((model(x) - y) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
+    with cpu_threads(dev):
+        for step in progress(range(steps), desc=f"{'tied' if config.tied else 'untied'} {config.cell}",
+                             show=show_progress):
+            L = lengths[int(torch.randint(len(lengths), (1,), generator=g))]
+            x, y = adding_problem(batch_size, L, seed=seed * 100_003 + step, device=dev)
+            loss = ((model(x) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
     return TrainResult(model, losses)
 
 
@@ -497,9 +519,11 @@ def evaluate(model: SequenceRegressor, lengths: Sequence[int], n: int = 500, see
     out = {}
     for L in lengths:
         check_int("length", L, low=2)
-        if not model.config.tied and L > model.config.max_length:
-            out[L] = float("nan")
-            continue
-        x, y = adding_problem(n, L, seed=seed + L, device=dev)
-        out[L] = float(((model(x) - y) ** 2).mean())
+    with cpu_threads(dev):
+        for L in lengths:
+            if not model.config.tied and L > model.config.max_length:
+                out[L] = float("nan")
+                continue
+            x, y = adding_problem(n, L, seed=seed + L, device=dev)
+            out[L] = float(((model(x) - y) ** 2).mean())
     return out

@@ -6,7 +6,6 @@ Each figure follows the book's three layers: ``compute_*`` (numbers only, tested
 """
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from ..checks import ArgumentError, check_int, check_real
-from ..recurrent import (CELLS, count_recurrent_parameters, make_module, recurrent_weight_scale, sequence_cost,
-                         step_gradients)
+from ..recurrent import (CELLS, count_recurrent_parameters, cpu_threads, make_module, recurrent_weight_scale,
+                         sequence_cost, step_gradients)
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, styled
 
@@ -155,15 +154,15 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
     edge = dict(mode="lines", hoverinfo="skip", showlegend=False)
     fig.add_trace(go.Scatter(line=dict(color=WEIGHT_COLOURS["W_x"], width=3), **edge), 1, 1)
     fig.add_trace(go.Scatter(line=dict(color=WEIGHT_COLOURS["W_h"], width=3), **edge), 1, 1)
-    mark = dict(mode="markers", showlegend=False)
-    fig.add_trace(go.Scatter(marker=dict(symbol="square", size=10, color=WEIGHT_COLOURS["W_x"], line=dict(color="#222", width=1)),
-                             name="W<sub>x</sub>", hovertemplate="W_x: the same tensor at every step<extra></extra>", **mark), 1, 1)
-    fig.add_trace(go.Scatter(marker=dict(symbol="diamond", size=11, color=WEIGHT_COLOURS["W_h"], line=dict(color="#222", width=1)),
-                             name="W<sub>h</sub>", hovertemplate="W_h: the same tensor at every step<extra></extra>", **mark), 1, 1)
-    fig.add_trace(go.Scatter(marker=dict(symbol="circle", size=9, color=WEIGHT_COLOURS["b"], line=dict(color="#222", width=1)),
-                             name="b", hovertemplate="b: the same tensor at every step<extra></extra>", **mark), 1, 1)
+    outline = dict(color="#222", width=1)
+    for key, symbol, size, name in (("W_x", "square", 10, "W<sub>x</sub>"), ("W_h", "diamond", 11, "W<sub>h</sub>"),
+                                    ("b", "circle", 9, "b")):
+        fig.add_trace(go.Scatter(mode="markers", showlegend=False, name=name,
+                                 marker=dict(symbol=symbol, size=size, color=WEIGHT_COLOURS[key], line=outline),
+                                 hovertemplate=f"{key}: the same tensor at every step<extra></extra>"), 1, 1)
     fig.add_trace(go.Scatter(line=dict(color="rgba(120,120,120,0.35)", width=1, dash="dot"), **edge), 1, 1)
-    fig.add_trace(go.Scatter(mode="markers+text", text=["W<sub>x</sub>", "W<sub>h</sub>", "b"], textposition="top center",
+    fig.add_trace(go.Scatter(mode="markers+text", text=["W<sub>x</sub>", "W<sub>h</sub>", "b"],
+                             textposition="top center",
                              textfont=dict(size=16), showlegend=False, hoverinfo="skip",
                              marker=dict(size=22, symbol=["square", "diamond", "circle"],
                                          color=[WEIGHT_COLOURS[k] for k in ("W_x", "W_h", "b")],
@@ -177,7 +176,8 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
                           2, col - 1)
     for col in (1, 2, 3):  # traces 18, 19, 20: drawn over the lines
         fig.add_trace(go.Scatter(mode="markers", showlegend=False, hoverinfo="skip",
-                                 marker=dict(size=12, color=[CELL_COLOURS[c] for c in CELLS], line=dict(color="#222", width=1))),
+                                 marker=dict(size=12, color=[CELL_COLOURS[c] for c in CELLS],
+                                             line=dict(color="#222", width=1))),
                       2, col)
     styled(fig, height=720, title=dict(y=0.97, yanchor="top"), margin=dict(l=70, r=20, t=70, b=60),
            legend=dict(x=1, xanchor="right", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
@@ -237,13 +237,14 @@ def compute_gradient_profiles(rhos: Sequence[float] = STATIC_RHOS, T: int = 40, 
     v = torch.randn(batch, hidden_size, generator=g, dtype=torch.float64)  # the loss reads h_T along v
     loss_fn = lambda out, state: (out[-1] * v).sum()  # noqa: E731
     norms = {}
-    for cell in ("rnn", "lstm"):
-        rows = []
-        for rho in rhos:
-            m = make_module(cell, input_size, hidden_size, dtype=torch.float64, device="cpu", seed=seed)
-            recurrent_weight_scale(m, rho, forget_bias=forget_bias if cell == "lstm" else None, seed=seed)
-            rows.append(step_gradients(m, x, loss_fn).step_norms().numpy()[::-1])  # distance 0 first
-        norms[cell] = np.array(rows)
+    with cpu_threads(torch.device("cpu")):  # tiny matrices: one thread is fastest
+        for cell in ("rnn", "lstm"):
+            rows = []
+            for rho in rhos:
+                m = make_module(cell, input_size, hidden_size, dtype=torch.float64, device="cpu", seed=seed)
+                recurrent_weight_scale(m, rho, forget_bias=forget_bias if cell == "lstm" else None, seed=seed)
+                rows.append(step_gradients(m, x, loss_fn).step_norms().numpy()[::-1])  # distance 0 first
+            norms[cell] = np.array(rows)
     return GradientProfile(rhos, list(range(T)), norms)
 
 
@@ -333,7 +334,8 @@ def figure_lengths(losses: Mapping[str, Sequence[float]], errors: Mapping[str, M
         ys = [errors[name][L] for L in Ls]
         fig.add_trace(go.Scatter(x=Ls, y=[None if math.isnan(y) else y for y in ys], legendgroup=name,
                                  showlegend=False, mode="lines+markers", line=dict(color=colour, width=3),
-                                 marker=dict(size=9), hovertemplate="length %{x}: MSE %{y:.4f}<extra>" + name + "</extra>"),
+                                 marker=dict(size=9),
+                                 hovertemplate="length %{x}: MSE %{y:.4f}<extra>" + name + "</extra>"),
                       2, 1)
     fig.add_trace(go.Scatter(x=[2, longest], y=[baseline] * 2, mode="lines",
                              name="predict the mean", line=dict(color="#666", dash="dot", width=2)), 2, 1)
