@@ -106,7 +106,7 @@ def test_hint_losses_by_hand():
         proj.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
         proj.bias.zero_()
     ht3 = torch.tensor([[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
-    assert float(hint_loss(hs, ht3, proj)) == pytest.approx((0 + 4) / 2)  # only the third feature differs
+    assert hint_loss(hs, ht3, proj).item() == pytest.approx((0 + 4) / 2)  # only the third feature differs
 
 
 def test_hint_distance_is_zero_for_a_linear_function_and_one_for_noise():
