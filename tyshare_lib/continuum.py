@@ -483,6 +483,27 @@ def _stacked_logits(p: dict[str, torch.Tensor], cols: torch.Tensor, shared: bool
     return torch.baddbmm(p["head.bias"][:, None, :], h, p["head.weight"].transpose(1, 2))  # (M, n, classes)
 
 
+class _Adam:
+    """Adam (Kingma & Ba 2015, torch's defaults), written out: it is elementwise, so stacked networks
+    are stepped exactly as if each had its own optimiser. (Also spares the notebook the two seconds
+    ``torch.optim`` takes to import torch._dynamo on first use.)"""
+
+    def __init__(self, params: list[torch.Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
+        self.m = [torch.zeros_like(q) for q in params]
+        self.v = [torch.zeros_like(q) for q in params]
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[torch.Tensor]) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        for q, g, m, v in zip(self.params, grads, self.m, self.v):
+            m.lerp_(g, 1 - b1)  # m ← β₁m + (1 − β₁)g
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)  # v ← β₂v + (1 − β₂)g²
+            denom = (v / (1 - b2 ** self.t)).sqrt_().add_(self.eps)
+            q.addcdiv_(m, denom, value=-self.lr / (1 - b1 ** self.t))
+
+
 def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tensor, y: torch.Tensor,
                  steps: int, lr: float, desc: str) -> torch.Tensor:
     """Train same-shaped networks side by side, their parameters stacked along a first axis (M, ...).
@@ -496,7 +517,7 @@ def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tens
     p = _stacked(models)
     lam = torch.tensor([0.0 if math.isinf(v) else v for v in lams], device=cols.device)  # (M,)
     M, n = y.shape
-    opt = torch.optim.Adam(list(p.values()), lr=lr)
+    opt = _Adam(list(p.values()), lr=lr)
     losses = torch.empty(steps, M, device=cols.device)
     for t in progress(range(steps), desc=desc):
         logits = _stacked_logits(p, cols, shared, cfg)  # (M, n, classes)
@@ -506,9 +527,8 @@ def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tens
             omega = ((d - d.mean(dim=(1, 2), keepdim=True)) ** 2).flatten(1).sum(1) \
                 + ((e - e.mean(dim=(1, 2), keepdim=True)) ** 2).flatten(1).sum(1)
             loss = loss + lam * omega  # (M,)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
+        grads = torch.autograd.grad(loss.sum(), opt.params)
+        opt.step(grads)
         losses[t] = loss.detach()
     with torch.no_grad():
         w, b = _first_layer(p, shared)
