@@ -63,7 +63,8 @@ def figure_roc(panels: Mapping[str, Mapping[str, Roc]], threshold: float | None 
     if threshold is not None:
         threshold = check_real("threshold", threshold)
     titles = list(panels)
-    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.1)
+    # panels stacked, not side by side: two square-ish ROC panels do not fit a phone's width with their labels
+    fig = make_subplots(rows=len(titles), cols=1, subplot_titles=titles, vertical_spacing=0.3 / len(titles))
     for col, title in enumerate(titles, start=1):
         for name, roc in panels[title].items():
             if not isinstance(roc, Roc):
@@ -74,19 +75,20 @@ def figure_roc(panels: Mapping[str, Mapping[str, Roc]], threshold: float | None 
                                      legendgrouptitle_text=title if len(titles) > 1 else None,
                                      line=dict(color=colour, width=3, dash=METHOD_DASH.get(name, "solid")),
                                      hovertemplate="FPR %{x:.2f}, TPR %{y:.2f}<extra>" + html.escape(name) + "</extra>"),
-                          1, col)
+                          col, 1)
         if threshold is not None and marked in panels[title]:
             x, y = _threshold_point(panels[title][marked], threshold)
             fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers", showlegend=col == 1,
                                      name=f"threshold t = {threshold:.2f}", legendgroup="t",
                                      marker=dict(size=14, color=OKABE_ITO["black"], symbol="x"),
-                                     hovertemplate="t: FPR %{x:.2f}, TPR %{y:.2f}<extra></extra>"), 1, col)
+                                     hovertemplate="t: FPR %{x:.2f}, TPR %{y:.2f}<extra></extra>"), col, 1)
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False, hoverinfo="skip",
-                                 line=dict(color="#bbb", width=1)), 1, col)
-    styled(fig, height=560, title="Verification ROC", legend=dict(orientation="h", y=-0.22, x=0, yanchor="top"),
-           margin=dict(b=200))
-    fig.update_xaxes(title_text="different pairs accepted (FPR)", range=[0, 1], constrain="domain")
-    fig.update_yaxes(title_text="matching pairs accepted (TPR)", range=[0, 1.02])
+                                 line=dict(color="#bbb", width=1)), col, 1)
+    n = len(titles)
+    styled(fig, height=340 * n + 230, title="Verification ROC",
+           legend=dict(orientation="h", y=-80 / (340 * n), x=0, yanchor="top"), margin=dict(t=80, b=230))
+    fig.update_xaxes(title_text="different pairs accepted (FPR)", range=[0, 1], title_standoff=4)
+    fig.update_yaxes(title_text="matching accepted (TPR)", range=[0, 1.02])
     return fig
 
 
@@ -124,28 +126,28 @@ def figure_embedding(emb: Embedding2D) -> go.Figure:
     """Two panels on the same axes: the held-out seen digits by class; the unseen digits over them in grey."""
     if not isinstance(emb, Embedding2D):
         raise ArgumentError(f"emb must be an Embedding2D, got {type(emb).__name__}")
-    fig = make_subplots(rows=1, cols=2, shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.04,
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Digits 0–6 (seen)", "Digits 7–9 (never seen)"))
     for col, (Z, labels, classes, colours) in enumerate(
             [(emb.seen, emb.seen_labels, range(7), SEEN_COLOURS),
              (emb.unseen, emb.unseen_labels, range(7, 10), UNSEEN_COLOURS)], start=1):
         if col == 2:  # the seen digits as a grey backdrop: where do the new classes land?
-            fig.add_trace(go.Scattergl(x=emb.seen[:, 0], y=emb.seen[:, 1], mode="markers", showlegend=False,
-                                       marker=dict(size=5, color="#d9d9d9"), hoverinfo="skip"), 1, 2)
+            fig.add_trace(go.Scatter(x=emb.seen[:, 0], y=emb.seen[:, 1], mode="markers", showlegend=False,
+                                       marker=dict(size=5, color="#d9d9d9"), hoverinfo="skip"), 2, 1)
         for c, colour in zip(classes, colours):
             Zc = Z[labels == c]
             if len(Zc) == 0:
                 continue
-            fig.add_trace(go.Scattergl(x=Zc[:, 0], y=Zc[:, 1], mode="markers", name=str(c), showlegend=False,
+            fig.add_trace(go.Scatter(x=Zc[:, 0], y=Zc[:, 1], mode="markers", name=str(c), showlegend=False,
                                        marker=dict(size=6, color=colour, opacity=0.7),
-                                       hovertemplate=f"digit {c}<extra></extra>"), 1, col)
+                                       hovertemplate=f"digit {c}<extra></extra>"), col, 1)
             centre = np.median(Zc, axis=0)  # the class's label sits at its median point
             fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="text", text=[f"<b>{c}</b>"],
                                      showlegend=False, hoverinfo="skip",
-                                     textfont=dict(size=24, color=OKABE_ITO["black"])), 1, col)
-    styled(fig, height=470, title="The learned space (2 principal axes)", margin=dict(t=90, b=70))
-    fig.update_xaxes(title_text="axis 1")
-    fig.update_yaxes(title_text="axis 2", col=1)
+                                     textfont=dict(size=24, color=OKABE_ITO["black"])), col, 1)
+    styled(fig, height=820, title="The learned space", margin=dict(t=90, b=70))
+    fig.update_xaxes(title_text="principal axis 1", row=2, col=1)
+    fig.update_yaxes(title_text="principal axis 2")
     return fig
 
 
@@ -217,12 +219,12 @@ def _pair_patch(gallery: Gallery, v: PairVerdict, d_max: float) -> Patch:
     a, b = gallery.labels[v.first], gallery.labels[v.second]
     truth = a == b
     verdict = "same" if v.same else "different"
-    right = "✓ right" if v.same == truth else "✗ wrong"
+    right = "✓" if v.same == truth else "✗ wrong"
     sign = "≤" if v.same else ">"
-    title = f"d = {v.distance:.2f} {sign} t = {v.threshold:.2f}: <b>{verdict}</b> ({right})"
+    title = f"d = {v.distance:.2f} {sign} t = {v.threshold:.2f}: <b>{verdict}</b> {right}"
     x = min(v.distance, d_max)
-    return Patch(traces={_IMG_1: dict(z=gallery.images[v.first][::-1].round(3)),
-                         _IMG_2: dict(z=gallery.images[v.second][::-1].round(3)),
+    return Patch(traces={_IMG_1: dict(z=gallery.images[v.first][::-1].round(3).tolist()),  # row 0 at the top
+                         _IMG_2: dict(z=gallery.images[v.second][::-1].round(3).tolist()),
                          _PAIR: dict(x=[x, x], text=["", "this pair"])},
                  layout=dict(title=dict(text=title),
                              xaxis=dict(title=dict(text=gallery.describe(v.first))),
@@ -236,14 +238,14 @@ def figure_pair_explorer(gallery: Gallery, threshold: float, background: tuple[n
     d_same, d_diff = (np.asarray(b, dtype=float) for b in background)
     d_max = float(max(d_same.max(), d_diff.max(), threshold)) * 1.05
     fig = make_subplots(rows=2, cols=2, specs=[[{}, {}], [{"colspan": 2}, None]], row_heights=[0.55, 0.45],
-                        vertical_spacing=0.2, horizontal_spacing=0.08)
+                        vertical_spacing=0.25, horizontal_spacing=0.08)
     for col in (1, 2):
-        fig.add_trace(go.Heatmap(z=np.zeros((8, 8)), zmin=0, zmax=1, colorscale="Greys", showscale=False,
+        fig.add_trace(go.Heatmap(z=np.zeros((8, 8)).tolist(), zmin=0, zmax=1, colorscale="Greys", showscale=False,
                                  hovertemplate="pixel %{z:.2f}<extra></extra>"), 1, col)
     bins = dict(start=0, end=d_max, size=d_max / 40)
-    fig.add_trace(go.Histogram(x=d_same, xbins=bins, name="matching pairs", histnorm="probability",
+    fig.add_trace(go.Histogram(x=d_same.round(4).tolist(), xbins=bins, name="matching pairs", histnorm="probability",
                                marker_color=SHARED, opacity=0.6), 2, 1)
-    fig.add_trace(go.Histogram(x=d_diff, xbins=bins, name="different pairs", histnorm="probability",
+    fig.add_trace(go.Histogram(x=d_diff.round(4).tolist(), xbins=bins, name="different pairs", histnorm="probability",
                                marker_color=TASK_A, opacity=0.6), 2, 1)
     counts = [np.histogram(d, bins=40, range=(0, d_max))[0] / max(len(d), 1) for d in (d_same, d_diff)]
     top = float(max(c.max() for c in counts)) * 1.15  # the lines span the panel's height
@@ -252,13 +254,18 @@ def figure_pair_explorer(gallery: Gallery, threshold: float, background: tuple[n
     fig.add_trace(go.Scatter(x=[0, 0], y=[0, top], mode="lines+text", name="this pair", showlegend=False,
                              text=["", "this pair"], textposition="top center",
                              line=dict(color=TASK_B, width=4), hoverinfo="skip"), 2, 1)
-    styled(fig, height=640, barmode="overlay", margin=dict(t=80, b=60, l=70, r=30),
-           legend=dict(orientation="h", x=1, xanchor="right", y=0.38, yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"))
+    # Room above for the title and, in the book, the menu; the slider goes under the distance panel,
+    # so that panel's axis is labelled on top; the legend sits in the top margin, between title and menu.
+    styled(fig, height=720, barmode="overlay", margin=dict(t=185, b=50, l=70, r=30),
+           title=dict(y=0.985, yanchor="top", x=0.02, xanchor="left"),
+           legend=dict(orientation="h", x=0, xanchor="left", y=1 + 100 / (720 - 185 - 50), yanchor="bottom",
+                       font=dict(size=14)))
     bare = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="", constrain="domain")
     for col in (1, 2):
         fig.update_xaxes(**bare, row=1, col=col)
         fig.update_yaxes(**bare, scaleanchor=f"x{'' if col == 1 else col}", row=1, col=col)
-    fig.update_xaxes(title_text="distance between the embeddings (pairs of digits 7–9)", range=[0, d_max], row=2, col=1)
+    fig.update_xaxes(title_text="distance (pairs of 7–9)", range=[0, d_max], side="top",
+                     title_standoff=6, row=2, col=1)
     fig.update_yaxes(title_text="share of pairs", row=2, col=1)
     fig.update_yaxes(range=[0, top * 1.12], row=2, col=1)
     apply_patch(fig, _pair_patch(gallery, compute_pair(gallery, first, second, threshold), d_max))
@@ -301,7 +308,7 @@ def pair_explorer(gallery: Gallery, threshold: float, background: tuple[np.ndarr
                     controls=controls, static_control="second", static_values=picks,
                     static_labels=[gallery.describe(p) for p in picks], slider_prefix="second: ",
                     groups={"first": [(f"first: {gallery.describe(p)}", p) for p in picks]},
-                    live_layout=dict(height=600, margin_t=70))
+                    live_layout=dict(height=640, margin_t=70, margin_b=40))
 
 
 # ----------------------------------------------------------------------------- training
