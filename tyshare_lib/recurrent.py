@@ -34,7 +34,7 @@ NONLINEARITIES = ("tanh", "relu")
 
 @contextmanager
 def cpu_threads(device: torch.device, n: int = 1) -> Iterator[None]:
-    """Run the block with ``n`` intra-op threads when ``device`` is the CPU, then restore the setting.
+    """Run the block with ``n`` intra-op threads when ``device`` is the CPU, then restore it (recurrent chapter).
 
     The chapter's models are tiny (hidden size 8 to 32): each step is a handful of small matrix products,
     so extra threads only add synchronisation, which costs most on a busy machine.
@@ -273,7 +273,7 @@ def unroll(module: nn.RNNBase, inputs: torch.Tensor, h0=None):
 # ----------------------------------------------------------------------------- the gradient as a sum over time
 @dataclass(frozen=True)
 class StepGradients:
-    """Each time step's contribution to the gradient of every shared weight, and autograd's tied gradient."""
+    """Each step's contribution to every shared weight's gradient, and autograd's tied gradient (recurrent chapter)."""
 
     per_step: dict[str, torch.Tensor]  # name -> (T, *shape): the gradient through step t's use of the weight
     tied: dict[str, torch.Tensor]  # name -> shape: the gradient of the shared parameter itself
@@ -332,7 +332,7 @@ def step_gradients(module: nn.RNNBase, inputs: torch.Tensor, loss_fn: Callable |
 # ----------------------------------------------------------------------------- what grows with T
 @dataclass(frozen=True)
 class SequenceCost:
-    """Parameters, multiply-adds and stored activations of one sequence of length T (one batch element)."""
+    """Parameters, multiply-adds and stored activations of one length-T sequence (recurrent chapter)."""
 
     T: int
     parameters: int  # the same for every T

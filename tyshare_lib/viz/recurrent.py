@@ -30,8 +30,8 @@ MAX_T = 20  # the unrolled explorer's slider: T = 1 … MAX_T
 
 # ----------------------------------------------------------------------------- counts
 def counts_table_html(sizes: Sequence[tuple[int, int]], num_layers: int = 1) -> str:
-    """For each (input_size, hidden_size) and cell: the closed form, torch's own count and the textbook count
-    (one bias per gate group), as an HTML table; a mismatch with torch is marked, never hidden."""
+    """Recurrent chapter: for each (input_size, hidden_size) and cell, the closed form, torch's own count and the
+    textbook count (one bias per gate group), as an HTML table; a mismatch with torch is marked, never hidden."""
     num_layers = check_int("num_layers", num_layers, low=1)
     rows = ['<table class="tyshare-paper-table"><thead><tr><th>cell</th><th>input</th><th>hidden</th>'
             '<th>closed form</th><th>torch</th><th>textbook (one bias)</th></tr></thead><tbody>']
@@ -52,7 +52,7 @@ def counts_table_html(sizes: Sequence[tuple[int, int]], num_layers: int = 1) -> 
 # ----------------------------------------------------------------------------- the unrolled network
 @dataclass(frozen=True)
 class UnrolledCosts:
-    """Parameters, multiply-adds and stored numbers for T = 1 … max_T, for each cell."""
+    """Parameters, multiply-adds and stored numbers for T = 1 … max_T, for each cell (recurrent chapter)."""
 
     T: list[int]
     parameters: dict[str, list[int]]
@@ -78,8 +78,9 @@ _Y_X, _Y_H, _Y_OBJ = 0.0, 1.5, 3.6
 
 
 def compute_unrolled_graph(T: int) -> dict[str, list]:
-    """Coordinates of the unrolled network of T steps: nodes, edges, where each shared tensor is used, and the
-    fan of lines from each of the three tensors (drawn once) to its T uses. Lines are joined with None."""
+    """Recurrent chapter: coordinates of the unrolled network of T steps: nodes, edges, where each shared tensor
+    is used, and the fan of lines from each of the three tensors (drawn once) to its T uses. Lines are joined
+    with None."""
     T = check_int("T", T, low=1)
     ts = list(range(1, T + 1))
     mid = max((T + 1) / 2, 3.3)  # the three tensors sit above the middle of the sequence
@@ -136,7 +137,7 @@ def _unrolled_patch(T: int, costs: UnrolledCosts) -> Patch:
 
 
 def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure:
-    """The unrolled network at T steps (top) and what it costs for every T (bottom)."""
+    """The unrolled network at T steps (top) and what it costs for every T (bottom) (recurrent chapter)."""
     T = check_int("T", T, low=1)
     costs = costs if costs is not None else compute_unrolled_costs()
     if T > len(costs.T):
@@ -195,8 +196,8 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
 
 
 def unrolled_explorer(T: int = 5, input_size: int = 10, hidden_size: int = 20) -> Explorer:
-    """The unrolled network with a slider over T = 1 … 20: the same three tensors at every step; parameters
-    flat, work and stored activations growing."""
+    """The recurrent chapter's unrolled network with a slider over T = 1 … 20: the same three tensors at every
+    step; parameters flat, work and stored activations growing."""
     import ipywidgets as widgets
 
     costs = compute_unrolled_costs(input_size, hidden_size, MAX_T)
@@ -214,7 +215,7 @@ STATIC_RHOS = [0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0, 3.0]  # frames of th
 
 @dataclass(frozen=True)
 class GradientProfile:
-    """Norm of each step's contribution to the shared weights' gradient, by distance back from the loss."""
+    """Norm of each step's contribution to the shared gradient, by distance from the loss (recurrent chapter)."""
 
     rhos: list[float]
     distance: list[int]  # 0 = the last step, where the loss is
@@ -276,7 +277,7 @@ def _power(ratio: float) -> str:
 
 
 def figure_gradient_profile(profile: GradientProfile, rho: float = 1.0) -> go.Figure:
-    """Each step's share of the gradient against its distance from the loss, RNN and LSTM, on a log scale."""
+    """Each step's share of the gradient against its distance from the loss, RNN and LSTM (recurrent chapter)."""
     if not isinstance(profile, GradientProfile):
         raise ArgumentError(f"profile must be a GradientProfile, got {type(profile).__name__}")
     fig = go.Figure()
@@ -314,8 +315,8 @@ def gradient_explorer(profile: GradientProfile | None = None, rho: float = 1.0) 
 # ----------------------------------------------------------------------------- one model, any length
 def figure_lengths(losses: Mapping[str, Sequence[float]], errors: Mapping[str, Mapping[int, float]],
                    train_max: int, baseline: float) -> go.Figure:
-    """Left: training MSE per step. Right: held-out MSE against sequence length (log axis), with the
-    training lengths shaded and the error of always predicting the mean; NaN (no weights) is left out."""
+    """Recurrent chapter. Top: training MSE per step. Bottom: held-out MSE against sequence length (log axis),
+    with the training lengths shaded and the error of always predicting the mean; NaN (no weights) is left out."""
     if set(losses) != set(errors):
         raise ValueError(f"losses and errors must name the same models, got {sorted(losses)} and {sorted(errors)}")
     check_int("train_max", train_max, low=1)
