@@ -28,7 +28,7 @@ def test_mosaic_layout():
     m = viz.mosaic([a, a])
     assert m.shape == (2 * SIDE + 1, 2 * SIDE + 1)
     assert np.array_equal(m[:SIDE, SIDE + 1:], a[1].reshape(SIDE, SIDE))
-    assert np.isnan(m[SIDE]).all() and np.isnan(m[:, SIDE]).all()
+    assert (m[SIDE] == viz.GAP).all() and (m[:, SIDE] == viz.GAP).all()
     with pytest.raises(ValueError, match="rows"):
         viz.mosaic([a, a[:1]])
 

@@ -22,8 +22,10 @@ from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
 SIDE = 8  # the digits are 8 × 8
 TIED_COLOUR, UNTIED_COLOUR, PCA_COLOUR = SHARED, TASK_B, OKABE_ITO["black"]
 ROW_NAMES = ("digit", "tied AE", "PCA")
-# A grey scale for pixels (ink dark on white) and a colour-blind-safe diverging scale for weights.
-GREYS = [[0.0, "#ffffff"], [1.0, "#000000"]]
+# A grey scale for pixels (ink dark on white), with GAP (below every pixel) drawn as a light frame between
+# images; and a colour-blind-safe diverging scale for weights.
+GAP = -0.1
+GREYS = [[0.0, "#c8c8c8"], [0.0909, "#c8c8c8"], [0.0910, "#ffffff"], [1.0, "#000000"]]  # zmin = GAP, zmax = 1
 DIVERGING = "PuOr"
 
 
@@ -32,9 +34,9 @@ def _numpy(t) -> np.ndarray:
     return t.detach().cpu().to(torch.float64).numpy() if isinstance(t, torch.Tensor) else np.asarray(t, float)
 
 
-def mosaic(rows: Sequence[np.ndarray], gap: float = float("nan")) -> np.ndarray:
+def mosaic(rows: Sequence[np.ndarray], gap: float = GAP) -> np.ndarray:
     """Tile images: ``rows[r]`` is (n, 64) pixels, drawn as n 8 × 8 images side by side, rows stacked,
-    one ``gap`` pixel between images (NaN: drawn blank). Returns a 2-D array for a heatmap, top row first."""
+    one ``gap`` pixel between images. Returns a 2-D array for a heatmap, top row first."""
     rows = [np.asarray(r, float).reshape(-1, SIDE, SIDE) for r in rows]
     if not rows or any(len(r) != len(rows[0]) for r in rows):
         raise ValueError("rows must be a non-empty list of arrays holding the same number of images")
@@ -128,15 +130,10 @@ def compute_angle_history(result: TrainResult, components: np.ndarray) -> np.nda
 _MOSAIC, _ERR_TIED, _ERR_UNTIED, _ERR_PCA, _NOW = range(5)
 
 
-def _round(a: np.ndarray) -> list:
-    """Pixels to 3 decimals, NaN gaps as None: smaller frames, same picture."""
-    return [[None if np.isnan(v) else round(float(v), 3) for v in row] for row in a]
-
-
 def _sweep_patch(sweep: ReconstructionSweep, k: int) -> Patch:
     i = sweep.index(k)
-    z = mosaic([sweep.originals, sweep.tied_images[i], sweep.pca_images[i]])
-    return Patch(traces={_MOSAIC: dict(z=_round(z)),
+    z = np.round(mosaic([sweep.originals, sweep.tied_images[i], sweep.pca_images[i]]), 3)  # smaller frames
+    return Patch(traces={_MOSAIC: dict(z=z),
                          _NOW: dict(x=[k, k], y=[float(sweep.tied_test[i]), float(sweep.pca_test[i])])},
                  layout=dict(title=dict(text=f"k = {k}: held-out MSE tied {sweep.tied_test[i]:.4f}, "
                                              f"PCA {sweep.pca_test[i]:.4f}")))
@@ -150,7 +147,7 @@ def figure_reconstructions(sweep: ReconstructionSweep, k: int = 4) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, row_heights=[0.5, 0.5], vertical_spacing=0.2,
                         subplot_titles=("Rows: digit, tied AE, PCA", "Held-out error against k"))
     n = len(sweep.originals)
-    fig.add_trace(go.Heatmap(z=mosaic([sweep.originals] * 3), colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+    fig.add_trace(go.Heatmap(z=mosaic([sweep.originals] * 3), colorscale=GREYS, zmin=GAP, zmax=1, showscale=False,
                              hoverinfo="skip", xgap=0, ygap=0), 1, 1)  # 0
     fig.add_trace(go.Scatter(x=sweep.ks, y=sweep.tied_test, name="tied AE", mode="lines+markers",
                              line=dict(color=TIED_COLOUR, width=4), marker=dict(size=8)), 2, 1)  # 1
@@ -231,8 +228,8 @@ def figure_filters(W_tied: torch.Tensor, W_untied: torch.Tensor, per_row: int = 
         W = W / np.abs(W).max(axis=1, keepdims=True)  # each filter on its own scale, sign kept
         rows = [W[i:i + per_row] for i in range(0, len(W), per_row)]
         if len(rows[-1]) < per_row:
-            rows[-1] = np.vstack([rows[-1], np.full((per_row - len(rows[-1]), W.shape[1]), np.nan)])
-        panels.append(mosaic(rows))
+            rows[-1] = np.vstack([rows[-1], np.zeros((per_row - len(rows[-1]), W.shape[1]))])
+        panels.append(mosaic(rows, gap=0.0))  # 0 is the diverging scale's white
     fig = make_subplots(rows=2, cols=1, vertical_spacing=0.12, subplot_titles=("tied encoder rows", "untied encoder rows"))
     for r, z in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=z, zmin=-1, zmax=1, colorscale=DIVERGING, showscale=False, hoverinfo="skip"), r, 1)
