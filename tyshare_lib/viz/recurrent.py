@@ -83,7 +83,7 @@ def compute_unrolled_graph(T: int) -> dict[str, list]:
     with None."""
     T = check_int("T", T, low=1)
     ts = list(range(1, T + 1))
-    mid = max((T + 1) / 2, 3.3)  # the three tensors sit above the middle of the sequence
+    mid = min(max((T + 1) / 2, 3.3), 9.0)  # above the sequence's middle, clear of the legend at the top right
     objects = {"W_x": mid - 3, "W_h": mid, "b": mid + 3}
     wx_mark = [(t, (_Y_X + _Y_H) / 2) for t in ts]  # on the x_t → h_t edge
     wh_mark = [(t - 0.5, _Y_H) for t in ts]  # on the h_{t−1} → h_t edge
@@ -99,7 +99,7 @@ def compute_unrolled_graph(T: int) -> dict[str, list]:
     wh_edges = seg([((t - 1 + 0.22, _Y_H), (t - 0.22, _Y_H)) for t in ts])
     return dict(
         x_nodes=(ts, [_Y_X] * T, [_label("x", t, T) for t in ts]),
-        h_nodes=([0, *ts], [_Y_H] * (T + 1), [_label("h", t, T) for t in range(T + 1)]),
+        h_nodes=([0, *ts], [_Y_H] * (T + 1), [_label("h", t, T) if t != 1 else "" for t in range(T + 1)]),
         wx_edges=wx_edges, wh_edges=wh_edges,
         wx_marks=wx_mark, wh_marks=wh_mark, b_marks=b_mark,
         fan=(fan_x, fan_y), objects=objects)
@@ -145,7 +145,8 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
     fig = make_subplots(rows=2, cols=3, row_heights=[0.6, 0.4], vertical_spacing=0.16, horizontal_spacing=0.09,
                         specs=[[{"colspan": 3}, None, None], [{}, {}, {}]],
                         subplot_titles=("", "Parameters", "Mult-adds", "Activations"))
-    node = dict(mode="markers+text", textposition="middle center", hoverinfo="skip", showlegend=False)
+    node = dict(mode="markers+text", textposition="middle center", hoverinfo="skip", showlegend=False,
+                cliponaxis=False)  # h₀'s name may reach into the margin on a phone
     node["textposition"] = "bottom center"
     fig.add_trace(go.Scatter(marker=dict(size=18, color="white", line=dict(color="#444", width=2)),
                              textfont=dict(size=14), name="inputs", **node), 1, 1)
