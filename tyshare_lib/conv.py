@@ -67,7 +67,7 @@ def load_image(size: int = 16) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- the operation
 def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
-    """Number of positions a k-wide window takes along an n-wide (zero-padded) input: ⌊(n + 2p − k)/s⌋ + 1 (conv chapter)."""
+    """Positions of a k-wide window along an n-wide input, padding p, stride s: ⌊(n+2p−k)/s⌋ + 1 (conv chapter)."""
     n, k = check_int("n", n, low=1), check_int("k", k, low=1)
     stride, padding = check_int("stride", stride, low=1), check_int("padding", padding, low=0)
     if k > n + 2 * padding:
