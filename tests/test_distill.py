@@ -271,3 +271,19 @@ def test_trainer_bad_inputs_raise(data, teacher):
         distilbert_config(AlbertConfig.preset("albert-base"))
     with pytest.raises(ValueError, match="per_class"):
         labelled_subset(X, y, per_class=1000)
+
+
+def test_trainer_loss_is_the_documented_mixture(data, teacher):
+    """Step 0's loss equals (1 − α)·CE + α·T²·KL + β·hint + γ·cosine, computed with the public losses."""
+    X, y = data
+    r = Recipe(alpha=0.3, temperature=2.0, hint_weight=0.2, cosine_weight=0.5)
+    stack = StudentStack(STUDENT, [4], teacher_hint_width=16)
+    student, proj = stack.member(0), stack.projection(0)
+    with torch.no_grad():
+        t_logits, t_hidden = teacher(X)
+        expected = ((1 - r.alpha) * F.cross_entropy(student(X[:12])[0], y[:12])
+                    + r.alpha * soft_target_loss(student(X)[0], t_logits, r.temperature)
+                    + r.hint_weight * hint_loss(student.hint(X), t_hidden[1], proj)
+                    + r.cosine_weight * cosine_hint_loss(student.hint(X), t_hidden[1], proj))
+    run = train_students(teacher, [r], [4], (X[:12], y[:12]), X, config=STUDENT, steps=1)
+    assert run.losses[0, 0].item() == pytest.approx(expected.item(), rel=1e-5)
