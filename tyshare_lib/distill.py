@@ -14,7 +14,7 @@ constraint on what the student computes, as the tying chapter's penalty is on wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F

@@ -7,7 +7,7 @@ Each figure follows the book's three layers: ``compute_*`` (numbers only, tested
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
