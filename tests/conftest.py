@@ -30,7 +30,8 @@ def book_pages() -> list[str]:
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    chapters = [c for part in toc.get("parts", []) for c in part["chapters"]] + toc.get("chapters", [])
+    files = [toc["root"]] + [entry["file"] for entry in chapters]
     return [f"{f}.html" for f in files]
 
 
