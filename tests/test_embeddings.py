@@ -229,3 +229,15 @@ def test_bad_arguments_name_the_argument(corpus):
         matching_width(SMALL, 0)
     with pytest.raises(ValueError, match="device"):
         LanguageModel(SMALL, device="tpu")
+
+
+def test_the_exercise_solutions_numbers():
+    """Numbers stated in the chapter's folded solutions."""
+    c = LMConfig(vocab_size=2000, embedding_size=32, hidden_size=96, tie=True)
+    assert count_lm_parameters(c).projection == 3_104
+    assert count_lm_parameters(c.with_(tie=False)).total - count_lm_parameters(c).total == 188_896
+    large = paper_models()[2].config
+    V = next(v for v in range(10_000, 1_000_000, 1_000) if tie_savings(large.with_(vocab_size=v)) >= 0.4)
+    assert V == 49_000
+    H, L = 1500, 2
+    assert tie_savings(large) == pytest.approx(10_000 * H / (2 * 10_000 * H + 10_000 + 8 * L * H * H + 8 * L * H))
