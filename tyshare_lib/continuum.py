@@ -12,6 +12,7 @@ tying at λ = ∞, as the tying chapter shows for two linear models.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,10 +130,10 @@ class LocallyConnected2d(nn.Module):
                              "this layer is not a convolution (train it with a larger λ, or raise atol)")
         conv = nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding,
                          bias=self.bias is not None, device=self.weight.device, dtype=self.weight.dtype)
-        with torch.no_grad():
-            conv.weight.copy_(self.weight.mean(dim=(0, 1)))
+        with torch.no_grad():  # the mean filter, as position (0, 0)'s plus the mean deviation: exact when all agree
+            conv.weight.copy_(self.weight[0, 0] + (self.weight - self.weight[:1, :1]).mean(dim=(0, 1)))
             if self.bias is not None:
-                conv.bias.copy_(self.bias.mean(dim=(0, 1)))
+                conv.bias.copy_(self.bias[0, 0] + (self.bias - self.bias[:1, :1]).mean(dim=(0, 1)))
         return conv
 
 
@@ -172,10 +173,13 @@ def _check_layer(layer) -> LocallyConnected2d:
 
 def _position_penalty(weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """Σₚ ‖wₚ − w̄‖² (+ the same for the biases), positions on the first two axes."""
-    pen = ((weight - weight.mean(dim=(0, 1), keepdim=True)) ** 2).sum()
-    if bias is not None:
-        pen = pen + ((bias - bias.mean(dim=(0, 1), keepdim=True)) ** 2).sum()
-    return pen
+    return sum(((d - d.mean(dim=(0, 1), keepdim=True)) ** 2).sum() for d in _deviations(weight, bias))
+
+
+def _deviations(weight: torch.Tensor, bias: torch.Tensor | None) -> list[torch.Tensor]:
+    """Each position's filter (and bias) minus position (0, 0)'s: the spread around the mean is unchanged,
+    and equal filters give exact zeros, so Ω is exactly 0 for a convolution despite rounding in the mean."""
+    return [t - t[:1, :1] for t in (weight, bias) if t is not None]
 
 
 def position_tying_penalty(layer: LocallyConnected2d) -> torch.Tensor:
@@ -191,10 +195,8 @@ def max_filter_spread(layer: LocallyConnected2d) -> float:
     """Largest |wₚ − w̄| entry over positions, filters and biases: 0 when the layer is a convolution."""
     layer = _check_layer(layer)
     with torch.no_grad():
-        spread = (layer.weight - layer.weight.mean(dim=(0, 1), keepdim=True)).abs().max()
-        if layer.bias is not None:
-            spread = torch.maximum(spread, (layer.bias - layer.bias.mean(dim=(0, 1), keepdim=True)).abs().max())
-    return float(spread)
+        return max(float((d - d.mean(dim=(0, 1), keepdim=True)).abs().max())
+                   for d in _deviations(layer.weight, layer.bias))
 
 
 # ----------------------------------------------------------------------------- counts
@@ -519,6 +521,34 @@ def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tens
     M, n = y.shape
     opt = _Adam(list(p.values()), lr=lr)
     losses = torch.empty(steps, M, device=cols.device)
+    with _one_cpu_thread(cols.device):
+        _run_steps(p, opt, lam, cols, y, steps, desc, shared, cfg, losses)
+    with torch.no_grad():
+        w, b = _first_layer(p, shared)
+        for m, model in enumerate(models):
+            model.features.weight.copy_(w[m])
+            model.features.bias.copy_(b[m])
+            model.head.weight.copy_(p["head.weight"][m])
+            model.head.bias.copy_(p["head.bias"][m])
+    return losses.cpu()
+
+
+@contextlib.contextmanager
+def _one_cpu_thread(device: torch.device):
+    """These matrices are small: a second CPU thread gains little, and on a busy machine its spin-waiting
+    costs many times the work. On the CPU, train on one thread and give the setting back afterwards."""
+    before = torch.get_num_threads()
+    if device.type == "cpu" and before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def _run_steps(p, opt, lam, cols, y, steps, desc, shared, cfg, losses) -> None:
+    M, n = y.shape
     for t in progress(range(steps), desc=desc):
         logits = _stacked_logits(p, cols, shared, cfg)  # (M, n, classes)
         loss = F.cross_entropy(logits.reshape(M * n, -1), y.reshape(-1), reduction="none").reshape(M, n).mean(1)
@@ -530,14 +560,6 @@ def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tens
         grads = torch.autograd.grad(loss.sum(), opt.params)
         opt.step(grads)
         losses[t] = loss.detach()
-    with torch.no_grad():
-        w, b = _first_layer(p, shared)
-        for m, model in enumerate(models):
-            model.features.weight.copy_(w[m])
-            model.features.bias.copy_(b[m])
-            model.head.weight.copy_(p["head.weight"][m])
-            model.head.bias.copy_(p["head.bias"][m])
-    return losses.cpu()
 
 
 def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -642,7 +664,7 @@ def accuracy_under_shifts(runs: Sequence[ContinuumRun], data: CanvasDigits,
             continue
         models = [runs[i].model for i in which]
         cfg, dev = models[0].config, models[0].head.weight.device
-        with torch.no_grad():
+        with torch.no_grad(), _one_cpu_thread(dev):
             p = {k: v.detach() for k, v in _stacked(models).items()}
             X, y = data.X_test.to(dev), data.y_test.to(dev)
             for j, s in enumerate(shifts):
