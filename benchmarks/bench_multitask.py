@@ -15,8 +15,6 @@ from pathlib import Path
 os.environ.setdefault("TYSHARE_PROGRESS", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
-
 from tyshare_lib.device import default_device  # noqa: E402
 from tyshare_lib.multitask import (TRUNK, TwoTaskNet, count_parameters, make_task_pair,  # noqa: E402
                                    sweep_multitask, train_multitask)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from tyshare_lib import default_device, resolve_device
-from tyshare_lib.device import ENV_VAR
+from tyshare_lib.device import ENV_VAR, cpu_threads
 
 
 def test_environment_variable_overrides(monkeypatch):
@@ -36,3 +36,15 @@ def test_cuda_without_cuda_is_refused_clearly(monkeypatch):
     monkeypatch.setenv(ENV_VAR, "cuda")
     with pytest.raises(ValueError, match=ENV_VAR):
         default_device()
+
+
+def test_cpu_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with cpu_threads(torch.device("cpu"), n=1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), cpu_threads(torch.device("cpu"), n=1):
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before  # restored after an error too
+    with cpu_threads(torch.device("meta"), n=1):  # not the CPU: left alone
+        assert torch.get_num_threads() == before

@@ -73,8 +73,10 @@ def test_unroll_equals_torch(cell, nonlinearity, layers, batch_first, bidirectio
 def test_unroll_unbatched_input(cell):
     m = make_module(cell, 3, 4, 2, dtype=torch.float64, device="cpu")
     x = torch.randn(5, 3, dtype=torch.float64)
-    (a, sa), (b, sb) = m(x), unroll(m, x)
+    (a, ha), (b, hb) = m(x), unroll(m, x)
     assert a.shape == b.shape and torch.allclose(a, b, atol=1e-10)
+    ha, hb = (h if isinstance(h, tuple) else (h,) for h in (ha, hb))  # an LSTM's state is (h, c)
+    assert all(u.shape == v.shape and torch.allclose(u, v, atol=1e-10) for u, v in zip(ha, hb, strict=True))
 
 
 def test_unroll_reads_the_modules_own_tensors():

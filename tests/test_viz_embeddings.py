@@ -1,7 +1,6 @@
 """tyshare_lib.viz.embeddings: the vocabulary explorer's numbers, its static frames and its live widget (headless)."""
 import numpy as np
 import pytest
-import torch
 
 from tyshare_lib.embeddings import LMConfig, TrainResult, LanguageModel, count_lm_parameters, paper_models
 from tyshare_lib.viz import embeddings as viz

@@ -16,8 +16,7 @@ encoder layer.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -25,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import ArgumentError, check_choice, check_int, check_real, check_tensor
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .progress import progress
 
 ACTIVATIONS = ("linear", "sigmoid", "relu")
@@ -235,20 +234,6 @@ def orthonormality_error(W: torch.Tensor) -> float:
 
 
 # ----------------------------------------------------------------------------- training
-@contextmanager
-def _one_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Run on one CPU thread, then restore the setting. The book's problems are a few thousand numbers
-    per matrix: splitting them over threads costs more than it saves, and on a busy machine far more
-    (measured here: 7× the CPU time with two threads while other jobs ran)."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass
@@ -280,7 +265,7 @@ def reconstruction_error(model: Autoencoder, X: torch.Tensor) -> float:
     """Mean squared reconstruction error of ``model`` on rows X (n, n_in), per pixel (autoencoder chapter)."""
     _check_model(model)
     X = _check_data("X", X, model)
-    with torch.no_grad(), _one_cpu_thread(X.device):
+    with torch.no_grad(), cpu_threads(X.device):
         return float(F.mse_loss(model(X), X))
 
 
@@ -337,7 +322,7 @@ def train_autoencoder(model: Autoencoder, X: torch.Tensor, steps: int = 300, *, 
         batch_size = check_int("batch_size", batch_size, low=1)
         if optimizer == "lbfgs":
             raise ValueError("batch_size must be None with optimizer='lbfgs' (L-BFGS needs the full batch)")
-    with _one_cpu_thread(X.device):
+    with cpu_threads(X.device):
         return _train(model, X, steps, optimizer, lr, batch_size, seed, record_every, keep_weights, desc)
 
 

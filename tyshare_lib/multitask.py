@@ -22,8 +22,7 @@ chapter's averages over seeds fit in a few seconds of CPU.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import ArgumentError, check_choice, check_int, check_real
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .digits import N_CLASSES, SIDE, split_digits
 from .progress import progress
 from .tying import tying_penalty
@@ -290,19 +289,6 @@ def _check_training(lam, steps, lr, seed) -> tuple[float, int, float, int]:
     return lam, steps, lr, seed
 
 
-@contextmanager
-def _one_thread_on_cpu(dev: torch.device) -> Iterator[None]:
-    """These nets are tiny: on the CPU one thread is faster than several, whose hand-offs cost more than they
-    save (and, on a busy machine, burn CPU time spinning). The caller's thread count is restored."""
-    threads = torch.get_num_threads()
-    if dev.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of rows whose largest logit is the label."""
     return float((logits.argmax(-1) == y).float().mean())
@@ -332,7 +318,7 @@ def train_multitask(pair: TaskPair, lam: float, tie_layers: Sequence[str] = TRUN
         loss = F.cross_entropy(logits_a, yA) + F.cross_entropy(logits_b, yB)
         return loss if shared or lam == 0 else loss + lam * model.penalty()
 
-    with _one_thread_on_cpu(dev):
+    with cpu_threads(dev):
         for t in progress(range(steps + 1), desc=f"multitask λ={lam:g}", show=show_progress):
             loss = objective()
             losses[t] = loss.detach()
@@ -403,7 +389,7 @@ def sweep_multitask(task: str, lams: Sequence[float], seeds: Sequence[int], tie_
     wanted = [(t, lam, s) for t in tie_sets for lam in lams for s in seeds]  # tie set slowest
     key = lambda t, lam, s: ((), 0.0, s) if lam == 0 else (t, lam, s)  # noqa: E731
     runs = list(dict.fromkeys(key(*w) for w in wanted))  # K distinct runs, first-seen order
-    with _one_thread_on_cpu(dev):
+    with cpu_threads(dev):
         acc_a, acc_b, dist = _train_runs(task, runs, seeds, per_class, n_a, config, steps, lr, dev, show_progress)
     where = {r: k for k, r in enumerate(runs)}
     index = torch.tensor([where[key(*w)] for w in wanted])

@@ -15,39 +15,20 @@ backpropagation grow with T. This module holds the chapter's maths:
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
 
 from .checks import ArgumentError, check_choice, check_int, check_real, check_tensor
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .progress import progress
 
 CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate groups: rows of W_ih and W_hh are GATES · hidden_size
 _MODULES = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
 NONLINEARITIES = ("tanh", "relu")
-
-
-@contextmanager
-def cpu_threads(device: torch.device, n: int = 1) -> Iterator[None]:
-    """Run the block with ``n`` intra-op threads when ``device`` is the CPU, then restore it (recurrent chapter).
-
-    The chapter's models are tiny (hidden size 8 to 32): each step is a handful of small matrix products,
-    so extra threads only add synchronisation, which costs most on a busy machine.
-    """
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------- counting

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .checks import ArgumentError, check_int, check_real, check_tensor
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .progress import progress
 
 
@@ -310,7 +310,7 @@ def train_siamese(model: SiameseNetwork | TwinNetwork, X: torch.Tensor, y: torch
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     losses = torch.empty(steps, device=dev)
     model.train()
-    with _one_thread_on_cpu(dev):
+    with cpu_threads(dev):
         for step in progress(range(steps), desc=desc):
             same = sames[step]
             d = model._distance(X[firsts[step]], X[seconds[step]])  # (B,) forward without its checks
@@ -321,23 +321,6 @@ def train_siamese(model: SiameseNetwork | TwinNetwork, X: torch.Tensor, y: torch
             losses[step] = loss.detach()  # stays on the device: no per-step synchronisation
     model.eval()
     return TrainResult(losses.cpu())
-
-
-class _one_thread_on_cpu:
-    """On the CPU, run with one intra-op thread: these matrices are tiny, and extra threads only wait on
-    each other (about 3× the CPU time for the same result on a busy 2-core machine)."""
-
-    def __init__(self, dev: torch.device):
-        self.active = dev.type == "cpu"
-
-    def __enter__(self):
-        if self.active:
-            self.before = torch.get_num_threads()
-            torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        if self.active:
-            torch.set_num_threads(self.before)
 
 
 @torch.no_grad()

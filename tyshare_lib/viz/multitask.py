@@ -7,7 +7,7 @@ the book, a live widget in a notebook). Nothing here trains: the explorer shows 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..checks import ArgumentError, check_choice, check_real
-from ..multitask import LAYERS, TASK_LABELS, Sweep, TaskPair
+from ..multitask import LAYERS, Sweep, TaskPair
 from .explorer import Explorer, Patch, apply_patch
-from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
+from .style import OKABE_ITO, TASK_A, TASK_B, styled
 
 INF = math.inf
 # The chapter's λ grid: 0 (each alone), log-spaced values where the tie goes from loose to tight, ∞ (shared).

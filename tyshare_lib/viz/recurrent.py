@@ -16,7 +16,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from ..checks import ArgumentError, check_int, check_real
-from ..recurrent import (CELLS, count_recurrent_parameters, cpu_threads, make_module, recurrent_weight_scale,
+from ..device import cpu_threads
+from ..recurrent import (CELLS, count_recurrent_parameters, make_module, recurrent_weight_scale,
                          sequence_cost, step_gradients)
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, styled
