@@ -22,7 +22,7 @@ from torch import nn
 
 from .albert import AlbertConfig, AlbertEncoder
 from .checks import ArgumentError, check_int, check_real, check_tensor
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .progress import progress
 
 
@@ -252,12 +252,13 @@ def train_teacher(teacher: Net, X: torch.Tensor, y: torch.Tensor, *, steps: int 
     opt = torch.optim.Adam(teacher.parameters(), lr=lr, weight_decay=weight_decay)
     losses = []
     teacher.train()
-    for _ in progress(range(steps), desc="teacher", show=show):
-        opt.zero_grad()
-        loss = F.cross_entropy(teacher(X)[0], y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    with cpu_threads(X.device):
+        for _ in progress(range(steps), desc="teacher", show=show):
+            opt.zero_grad()
+            loss = F.cross_entropy(teacher(X)[0], y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
     teacher.eval()
     return losses
 
@@ -431,8 +432,9 @@ def train_students(teacher: Net, recipes: Sequence[Recipe], seeds: Sequence[int]
     K = len(recipes)
     stack = StudentStack(config, list(seeds), teacher.config.hint_width, device=dev)
     Xl, yl = _stack_labelled(labelled, K, features, dev)  # (K, n, d), (K, n)
-    return _fit(stack, teacher, list(recipes), list(seeds), Xl, yl, X_transfer, steps, lr, X_test, y_test,
-                log_every, show)
+    with cpu_threads(dev):
+        return _fit(stack, teacher, list(recipes), list(seeds), Xl, yl, X_transfer, steps, lr, X_test, y_test,
+                    log_every, show)
 
 
 def _fit(stack: StudentStack, teacher: Net, recipes: list[Recipe], seeds: list[int], Xl, yl, X_transfer, steps,
@@ -541,7 +543,8 @@ def train_student(student: Net, teacher: Net, X_labelled: torch.Tensor, y_labell
             W[0].copy_(layer.weight.T)
             b[0, 0].copy_(layer.bias)
     Xl, yl = X_labelled.to(dev)[None], y_labelled.to(dev)[None]  # (1, n, d), (1, n)
-    run = _fit(stack, teacher, [recipe], [seed], Xl, yl, X_transfer, steps, lr, X_test, y_test, log_every, show)
+    with cpu_threads(dev):
+        run = _fit(stack, teacher, [recipe], [seed], Xl, yl, X_transfer, steps, lr, X_test, y_test, log_every, show)
     with torch.no_grad():
         trained = stack.member(0)
         for layer, new in zip(student.layers, trained.layers):
