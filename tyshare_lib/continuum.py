@@ -12,7 +12,6 @@ tying at λ = ∞, as the tying chapter shows for two linear models.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from torch import nn
 
 from .checks import ArgumentError, check_int, check_real, check_tensor
 from .conv import output_size
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .digits import N_CLASSES, SIDE, split_digits
 from .progress import progress
 
@@ -521,7 +520,7 @@ def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tens
     M, n = y.shape
     opt = _Adam(list(p.values()), lr=lr)
     losses = torch.empty(steps, M, device=cols.device)
-    with _one_cpu_thread(cols.device):
+    with cpu_threads(cols.device):
         _run_steps(p, opt, lam, cols, y, steps, desc, shared, cfg, losses)
     with torch.no_grad():
         w, b = _first_layer(p, shared)
@@ -531,20 +530,6 @@ def _train_group(models: list[ContinuumNet], lams: list[float], cols: torch.Tens
             model.head.weight.copy_(p["head.weight"][m])
             model.head.bias.copy_(p["head.bias"][m])
     return losses.cpu()
-
-
-@contextlib.contextmanager
-def _one_cpu_thread(device: torch.device):
-    """These matrices are small: a second CPU thread gains little, and on a busy machine its spin-waiting
-    costs many times the work. On the CPU, train on one thread and give the setting back afterwards."""
-    before = torch.get_num_threads()
-    if device.type == "cpu" and before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
 
 
 def _run_steps(p, opt, lam, cols, y, steps, desc, shared, cfg, losses) -> None:
@@ -664,7 +649,7 @@ def accuracy_under_shifts(runs: Sequence[ContinuumRun], data: CanvasDigits,
             continue
         models = [runs[i].model for i in which]
         cfg, dev = models[0].config, models[0].head.weight.device
-        with torch.no_grad(), _one_cpu_thread(dev):
+        with torch.no_grad(), cpu_threads(dev):
             p = {k: v.detach() for k, v in _stacked(models).items()}
             X, y = data.X_test.to(dev), data.y_test.to(dev)
             for j, s in enumerate(shifts):
