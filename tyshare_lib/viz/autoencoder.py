@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ..autoencoder import Autoencoder, TrainResult, _one_cpu_thread, principal_angles, reconstruction_error
+from ..autoencoder import Autoencoder, TrainResult, principal_angles, reconstruction_error
+from ..device import cpu_threads
 from ..checks import ArgumentError, check_int, check_tensor
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
@@ -89,7 +90,7 @@ def compute_sweep(X_test: torch.Tensor, mean: torch.Tensor, tied: Mapping[int, A
     if comps.ndim != 2 or comps.shape[0] < max(ks) or comps.shape[1] != X_test.shape[1]:
         raise ValueError(f"pca_components must be ({max(ks)} or more, {X_test.shape[1]}), got {comps.shape}")
     show = [check_int(f"show[{i}]", s, low=0, high=X_test.shape[0] - 1) for i, s in enumerate(show)]
-    with _one_cpu_thread(X_test.device):
+    with cpu_threads(X_test.device):
         return _sweep(X_test, mean, tied, untied, comps, ks, show)
 
 
