@@ -166,7 +166,10 @@ def figure_reconstructions(sweep: ReconstructionSweep, k: int = 4) -> go.Figure:
                      range=[-0.5, n * (SIDE + 1) - 1.5], row=1, col=1)
     fig.update_xaxes(title_text="bottleneck size k", dtick=2, row=2, col=1)
     fig.update_yaxes(title_text="MSE per pixel", type="log", row=2, col=1)
-    styled(fig, height=720, legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"), margin=dict(l=90, t=90, b=190))
+    # The legend sits in the error panel's empty top-right corner (the curves fall with k), clear of the
+    # book's slider below the figure.
+    styled(fig, height=700, legend=dict(x=1, xanchor="right", y=0.4, yanchor="top", bgcolor="rgba(255,255,255,0.85)"),
+           margin=dict(l=90, t=90, b=150))
     apply_patch(fig, _sweep_patch(sweep, k))
     return fig
 
@@ -180,7 +183,7 @@ def reconstruction_explorer(sweep: ReconstructionSweep, k: int = 4) -> Explorer:
                                      continuous_update=True, layout=widgets.Layout(width="95%"))
     return Explorer(fig, update=lambda k: _sweep_patch(sweep, k), controls={"k": slider}, static_control="k",
                     static_values=list(sweep.ks), slider_prefix="k = ",
-                    live_layout=dict(height=640, legend_y=-0.12, margin_b=110))
+                    live_layout=dict(height=620, margin_b=70))
 
 
 # ----------------------------------------------------------------------------- static figures
