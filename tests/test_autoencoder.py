@@ -149,7 +149,9 @@ def test_principal_angles_equal_scipy(n, p, q, seed):
     g = np.random.default_rng(seed)
     A, B = g.standard_normal((n, min(p, n))), g.standard_normal((n, min(q, n)))
     ours = principal_angles(torch.tensor(A), torch.tensor(B)).numpy()
-    assert np.allclose(ours, np.degrees(subspace_angles(A, B)), atol=1e-8)
+    # scipy resolves an angle of 0 only to about 1e-8 rad (5.7e-7°): when the subspaces must meet (p + q > n)
+    # its smallest angle is ~8.5e-7° where ours is ~1e-14°. 1e-5° still tells any real difference.
+    assert np.allclose(ours, np.degrees(subspace_angles(A, B)), atol=1e-5)
 
 
 def test_principal_angles_known_cases():

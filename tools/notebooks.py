@@ -165,6 +165,11 @@ def dump(nb: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
+    unknown = [a for a in argv if a != "--check"]
+    if unknown:
+        print(__doc__)
+        print(f"unknown arguments: {unknown}; the only option is --check")
+        return 2
     check = "--check" in argv
     bad = []
     for path in sorted(BOOK.glob("*.ipynb")):
