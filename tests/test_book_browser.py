@@ -116,3 +116,32 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     assert active > 3 and title.startswith(f"step {active + 1}/196")
     assert moved_x != window_x  # the kernel's window moved across the input
     assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+# Every figure with a slider, on every page: what its traces and title show (to compare before and after a move).
+SLIDER_FIGURES = "[...document.querySelectorAll('.js-plotly-plot')].filter(g => (g.layout.sliders || []).length)"
+FIGURE_STATE = ("(i => { const g = " + SLIDER_FIGURES + "[i]; return JSON.stringify([g.layout.title && "
+                "g.layout.title.text, g.data.map(t => [t.x, t.y, t.z, t.text])]); })")
+
+
+@pytest.mark.parametrize("path", book_pages())
+def test_every_slider_changes_its_figure(offline_page, book_url, path):
+    """A new chapter is covered without editing this test: each plotly slider on the page is moved to its
+    other end by a click on its rail, and the figure must then show something else."""
+    page = open_page(offline_page, book_url, path)
+    page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
+                           ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
+    count = page.evaluate(f"{SLIDER_FIGURES}.length")
+    for i in range(count):
+        figure = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-touch-rect")).nth(i)
+        figure.scroll_into_view_if_needed()
+        before = page.evaluate(f"{FIGURE_STATE}({i})")
+        active = page.evaluate(f"(() => {{ const s = {SLIDER_FIGURES}[{i}].layout.sliders"
+                               ".find(s => s.visible !== false); return [s.active || 0, s.steps.length]; })()")
+        rail = figure.locator(".slider-rail-touch-rect").first
+        box = rail.bounding_box()
+        at_start = active[0] < active[1] / 2  # move to the far end from where the slider stands
+        x = box["x"] + (box["width"] - 2 if at_start else 2)
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        page.wait_for_function(f"{FIGURE_STATE}({i}) !== {json.dumps(before)}", timeout=10_000)
+    assert offline_page.console_errors == [] and offline_page.blocked == []
