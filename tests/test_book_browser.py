@@ -13,6 +13,12 @@ from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
 EXPLORER_JS = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length)"
 
 
+# Every figure with a slider, on every page: what its traces and title show (to compare before and after a move).
+SLIDER_FIGURES = "[...document.querySelectorAll('.js-plotly-plot')].filter(g => (g.layout.sliders || []).length)"
+FIGURE_STATE = ("(i => { const g = " + SLIDER_FIGURES + "[i]; return JSON.stringify([g.layout.title && "
+                "g.layout.title.text, g.data.map(t => [t.x, t.y, t.z, t.text])]); })")
+
+
 def wait_title_change(page, figure_js: str, old_title: str) -> None:
     """Wait (up to 10 s) until the figure's title differs from ``old_title``: the new frame is drawn."""
     page.wait_for_function(f"({figure_js}).layout.title.text !== {json.dumps(old_title)}", timeout=10_000)
@@ -27,14 +33,28 @@ def open_page(offline_page, book_url, path):
 
 
 @pytest.mark.parametrize("path", book_pages())
-def test_page_is_offline_and_console_clean(offline_page, book_url, path):
+def test_page_is_offline_clean_drawn_and_every_slider_moves(offline_page, book_url, path):
+    """Every page the table of contents lists (a new chapter is covered without editing this test): nothing
+    requested from the network, no console error, math typeset, every figure drawn, and each plotly slider,
+    moved to its other end by a click on its rail, makes its figure show something else."""
     page = open_page(offline_page, book_url, path)
     page.wait_for_function("document.querySelectorAll('.math').length === 0 || "
                            "document.querySelectorAll('mjx-container').length > 0", timeout=15000)
+    page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
+                           ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
     assert offline_page.blocked == [], "the page asked the network for something"
     assert offline_page.console_errors == []
-    drawn = ("[...document.querySelectorAll('.plotly-graph-div')].every(g => g.querySelector('svg.main-svg'))")
-    page.wait_for_function(drawn, timeout=20000)  # every figure on the page is drawn
+    for i in range(page.evaluate(f"{SLIDER_FIGURES}.length")):
+        figure = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-touch-rect")).nth(i)
+        figure.scroll_into_view_if_needed()
+        before = page.evaluate(f"{FIGURE_STATE}({i})")
+        active, steps = page.evaluate(f"(() => {{ const s = {SLIDER_FIGURES}[{i}].layout.sliders"
+                                      ".find(s => s.visible !== false); return [s.active || 0, s.steps.length]; })()")
+        box = figure.locator(".slider-rail-touch-rect").first.bounding_box()
+        x = box["x"] + (box["width"] - 2 if active < steps / 2 else 2)  # the far end from where it stands
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        page.wait_for_function(f"{FIGURE_STATE}({i}) !== {json.dumps(before)}", timeout=10_000)
+    assert offline_page.console_errors == [] and offline_page.blocked == []
 
 
 def test_every_plotly_figure_on_the_tying_page_is_drawn(offline_page, book_url):
@@ -115,33 +135,4 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     active, title, moved_x = page.evaluate(read)
     assert active > 3 and title.startswith(f"step {active + 1}/196")
     assert moved_x != window_x  # the kernel's window moved across the input
-    assert offline_page.console_errors == [] and offline_page.blocked == []
-
-
-# Every figure with a slider, on every page: what its traces and title show (to compare before and after a move).
-SLIDER_FIGURES = "[...document.querySelectorAll('.js-plotly-plot')].filter(g => (g.layout.sliders || []).length)"
-FIGURE_STATE = ("(i => { const g = " + SLIDER_FIGURES + "[i]; return JSON.stringify([g.layout.title && "
-                "g.layout.title.text, g.data.map(t => [t.x, t.y, t.z, t.text])]); })")
-
-
-@pytest.mark.parametrize("path", book_pages())
-def test_every_slider_changes_its_figure(offline_page, book_url, path):
-    """A new chapter is covered without editing this test: each plotly slider on the page is moved to its
-    other end by a click on its rail, and the figure must then show something else."""
-    page = open_page(offline_page, book_url, path)
-    page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
-                           ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
-    count = page.evaluate(f"{SLIDER_FIGURES}.length")
-    for i in range(count):
-        figure = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-touch-rect")).nth(i)
-        figure.scroll_into_view_if_needed()
-        before = page.evaluate(f"{FIGURE_STATE}({i})")
-        active = page.evaluate(f"(() => {{ const s = {SLIDER_FIGURES}[{i}].layout.sliders"
-                               ".find(s => s.visible !== false); return [s.active || 0, s.steps.length]; })()")
-        rail = figure.locator(".slider-rail-touch-rect").first
-        box = rail.bounding_box()
-        at_start = active[0] < active[1] / 2  # move to the far end from where the slider stands
-        x = box["x"] + (box["width"] - 2 if at_start else 2)
-        page.mouse.click(x, box["y"] + box["height"] / 2)
-        page.wait_for_function(f"{FIGURE_STATE}({i}) !== {json.dumps(before)}", timeout=10_000)
     assert offline_page.console_errors == [] and offline_page.blocked == []
