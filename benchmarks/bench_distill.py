@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 
@@ -19,14 +18,10 @@ from tyshare_lib.digits import split_digits  # noqa: E402
 from tyshare_lib.distill import (RECIPES, Net, NetConfig, labelled_subset, members, soft_target_loss,  # noqa: E402
                                  train_students, train_teacher, hint_loss)
 
+from bench import _summary  # noqa: E402 (one timing helper for every chapter)
+
 TEACHER = NetConfig(widths=(64, 64), hint_layer=1)
 STUDENT = NetConfig(widths=(12, 12, 12), hint_layer=1)
-
-
-def _summary(samples_s: list[float]) -> dict:
-    ms = sorted(1000 * s for s in samples_s)
-    return {"median_ms": round(statistics.median(ms), 2), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 2),
-            "max_ms": round(ms[-1], 2), "n": len(ms)}
 
 
 def _setting(device, steps: int = 150):

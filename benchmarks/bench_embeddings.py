@@ -3,7 +3,6 @@ device (``gpu_check``). Found and run by benchmarks/bench.py and benchmarks/gpu_
 from __future__ import annotations
 
 import os
-import statistics
 import time
 
 os.environ.setdefault("TYSHARE_PROGRESS", "0")
@@ -14,12 +13,7 @@ from torch.nn import functional as F  # noqa: E402
 from tyshare_lib import default_device  # noqa: E402
 from tyshare_lib.embeddings import (LanguageModel, LMConfig, count_lm_parameters, load_corpus,  # noqa: E402
                                     perplexity, train_lm, untied_twin)
-
-
-def _summary(samples_s: list[float]) -> dict:
-    ms = sorted(1000 * s for s in samples_s)
-    return {"median_ms": round(statistics.median(ms), 2), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 2),
-            "max_ms": round(ms[-1], 2), "n": len(ms)}
+from bench import _summary  # noqa: E402 (one timing helper for every chapter)
 
 
 def bench() -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,12 +19,7 @@ from tyshare_lib.multitask import (TRUNK, TwoTaskNet, count_parameters, make_tas
                                    sweep_multitask, train_multitask)
 
 INF = math.inf
-
-
-def _summary(samples_s: list[float]) -> dict:
-    ms = sorted(1000 * s for s in samples_s)
-    return {"median_ms": round(statistics.median(ms), 2), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 2),
-            "max_ms": round(ms[-1], 2), "n": len(ms)}
+from bench import _summary  # noqa: E402 (one timing helper for every chapter)
 
 
 def bench() -> dict:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 
@@ -17,23 +16,7 @@ os.environ.setdefault("TYSHARE_PROGRESS", "0")
 import torch  # noqa: E402
 
 from tyshare_lib import default_device  # noqa: E402
-
-
-def _summary(samples_s: list[float]) -> dict:
-    ms = sorted(1000 * s for s in samples_s)
-    return {"median_ms": round(statistics.median(ms), 2), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 2),
-            "max_ms": round(ms[-1], 2), "n": len(ms)}
-
-
-def _reactions(explorer, name: str, values: list) -> list[float]:
-    """Time from a control's value being set to the live figure being updated (as bench.reaction_times)."""
-    _ = explorer.widget
-    samples = []
-    for v in values:
-        start = time.perf_counter()
-        explorer.set(**{name: v})
-        samples.append(time.perf_counter() - start)
-    return samples
+from bench import _summary, reaction_times as _reactions  # noqa: E402 (one timing helper for every chapter)
 
 
 def bench() -> dict:

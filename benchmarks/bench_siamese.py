@@ -6,7 +6,6 @@ alone: ``python benchmarks/bench_siamese.py [gpu]``.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,12 +19,7 @@ from tyshare_lib.device import default_device  # noqa: E402
 from tyshare_lib.digits import load_digits_tensors, split_digits  # noqa: E402
 from tyshare_lib.siamese import (BranchConfig, contrastive_loss, pair_distances, roc_curve,  # noqa: E402
                                  sample_pairs, siamese_and_twin, train_siamese)
-
-
-def _summary(samples_s: list[float]) -> dict:
-    ms = sorted(1000 * s for s in samples_s)
-    return {"median_ms": round(statistics.median(ms), 2), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 2),
-            "max_ms": round(ms[-1], 2), "n": len(ms)}
+from bench import _summary  # noqa: E402 (one timing helper for every chapter)
 
 
 def _setup(device: str | torch.device = "cpu", steps: int = 50):
