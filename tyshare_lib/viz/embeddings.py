@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from ..checks import ArgumentError, check_int
 from ..embeddings import PaperModel, TrainResult, count_lm_parameters, paper_models
 from .explorer import Explorer, Patch, apply_patch
-from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
+from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled, smooth
 
 # Vocabulary sizes: the book's slider steps and the live slider's positions.
 STATIC_VOCABS = [1_000, 2_000, 5_000, 10_000, 20_000, 33_278, 50_000, 100_000, 250_000]
@@ -151,16 +151,6 @@ def _check_results(results) -> dict[str, TrainResult]:
         if not r.valid_perplexity:
             raise ValueError(f"results[{label!r}] has no validation perplexity: train with valid_tokens")
     return dict(results)
-
-
-def smooth(values: Sequence[float], window: int = 25) -> np.ndarray:
-    """Running mean over the last ``window`` values (fewer at the start): a readable training curve."""
-    window = check_int("window", window, low=1)
-    v = np.asarray(values, dtype=float)
-    c = np.cumsum(np.insert(v, 0, 0.0))
-    idx = np.arange(1, len(v) + 1)
-    lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
 
 
 def figure_perplexity_curves(results: Mapping[str, TrainResult], window: int = 25) -> go.Figure:

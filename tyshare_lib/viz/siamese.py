@@ -17,7 +17,9 @@ from plotly.subplots import make_subplots
 from ..checks import ArgumentError, check_int, check_real, check_tensor
 from ..siamese import Pairs, Roc, SiameseNetwork, TwinNetwork, pair_distances, pixel_distances, roc_curve
 from .explorer import Explorer, Patch, apply_patch
-from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
+from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled, smooth
+
+LOSS_WINDOW = 20  # training steps averaged in the loss curves
 
 # One colour per method, the same in every figure of the chapter.
 METHOD_COLOURS = {"Siamese (tied)": SHARED, "untied twin": TASK_B, "raw pixels": OKABE_ITO["grey"]}
@@ -312,14 +314,6 @@ def pair_explorer(gallery: Gallery, threshold: float, background: tuple[np.ndarr
 
 
 # ----------------------------------------------------------------------------- training
-def smooth(values: torch.Tensor | np.ndarray, window: int = 20) -> np.ndarray:
-    """Running mean over ``window`` steps (shorter at the start), to read a noisy per-batch loss."""
-    window = check_int("window", window, low=1)
-    v = np.asarray(values, dtype=float)
-    c = np.cumsum(np.insert(v, 0, 0.0))
-    idx = np.arange(1, len(v) + 1)
-    lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
 
 
 def figure_losses(losses: Mapping[str, torch.Tensor]) -> go.Figure:
@@ -328,7 +322,7 @@ def figure_losses(losses: Mapping[str, torch.Tensor]) -> go.Figure:
         raise ArgumentError("losses must be a non-empty dict {method: per-step losses}")
     fig = go.Figure()
     for name, v in losses.items():
-        y = smooth(v)
+        y = smooth(v, LOSS_WINDOW)
         fig.add_trace(go.Scatter(x=np.arange(1, len(y) + 1), y=y, name=name, mode="lines",
                                  line=dict(color=METHOD_COLOURS.get(name, OKABE_ITO["black"]), width=3,
                                            dash=METHOD_DASH.get(name, "solid"))))

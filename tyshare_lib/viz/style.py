@@ -2,8 +2,10 @@
 one function that turns a figure into the HTML the built book shows."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -51,3 +53,16 @@ def figure_html(fig: go.Figure | dict, *, auto_play: bool = False) -> str:
     """The figure as an HTML fragment that expects plotly.js on the page (the book serves it once, locally)."""
     return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG,
                        auto_play=auto_play, validate=False)
+
+
+def smooth(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
+    """Running mean over the last ``window`` values (fewer at the start): a noisy per-batch training loss made
+    readable as a curve (embeddings and Siamese chapters)."""
+    from ..checks import check_int
+
+    window = check_int("window", window, low=1)
+    v = np.asarray(values, dtype=float)
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    idx = np.arange(1, len(v) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
