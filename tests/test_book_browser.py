@@ -10,22 +10,25 @@ from tyshare_lib.albert import AlbertConfig, count_parameters
 from tyshare_lib.tying import make_two_tasks, tied_solution
 from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
 
+# The title a reader sees: the HTML caption above the figure (tyshare.js keeps it in step with the frame).
+CAPTION_JS = "window.caption = g => g.closest('figure').querySelector('.tyshare-figure-title').textContent;"
 EXPLORER_JS = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length)"
 
 
 # Every figure with a slider, on every page: what its traces and title show (to compare before and after a move).
 SLIDER_FIGURES = "[...document.querySelectorAll('.js-plotly-plot')].filter(g => (g.layout.sliders || []).length)"
-FIGURE_STATE = ("(i => { const g = " + SLIDER_FIGURES + "[i]; return JSON.stringify([g.layout.title && "
-                "g.layout.title.text, g.data.map(t => [t.x, t.y, t.z, t.text])]); })")
+FIGURE_STATE = ("(i => { const g = " + SLIDER_FIGURES + "[i]; return JSON.stringify([caption(g), "
+                "g.data.map(t => [t.x, t.y, t.z, t.text])]); })")
 
 
 def wait_title_change(page, figure_js: str, old_title: str) -> None:
     """Wait (up to 10 s) until the figure's title differs from ``old_title``: the new frame is drawn."""
-    page.wait_for_function(f"({figure_js}).layout.title.text !== {json.dumps(old_title)}", timeout=10_000)
+    page.wait_for_function(f"caption({figure_js}) !== {json.dumps(old_title)}", timeout=10_000)
 
 
 def open_page(offline_page, book_url, path):
     page = offline_page.page
+    page.add_init_script(CAPTION_JS)
     page.goto(f"{book_url}/{path}")
     page.wait_for_load_state("load")
     page.wait_for_timeout(500)
@@ -72,7 +75,7 @@ def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, boo
 
     def shown():
         return page.evaluate(f"(() => {{ const g = {EXPLORER_JS}; const m = g.data.find(t => t.marker && t.marker.color === 'black' && t.mode === 'markers'); "
-                             "return [g.layout.sliders[0].active, m.y[0], g.layout.title.text]; })()")
+                             "return [g.layout.sliders[0].active, m.y[0], caption(g)]; })()")
 
     active, before, title = shown()
     assert active == 0 and "λ = 0 " in title
@@ -102,7 +105,7 @@ def test_albert_counter_slider_changes_the_displayed_count(offline_page, book_ur
     page.wait_for_function(f"!!({EXPLORER_JS})")
     read = (f"(() => {{ const g = {EXPLORER_JS}; const s = g.data.find(t => t.mode === 'text'); "
             "const slider = g.layout.sliders.find(s => s.visible !== false); "
-            "return [slider.active + 1, s.x[0], g.layout.title.text]; })()")
+            "return [slider.active + 1, s.x[0], caption(g)]; })()")
     layers, shown, title = page.evaluate(read)
     config = AlbertConfig.preset("albert-base")
     assert layers == 12 and shown * 1e6 == pytest.approx(count_parameters(config).total) and "11.7M" in title
@@ -123,7 +126,7 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     animation = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length > 1)"
     page.wait_for_function(f"!!({animation})")
     read = (f"(() => {{ const g = {animation}; const s = g.layout.sliders.find(s => s.visible !== false); "
-            "return [s.active, g.layout.title.text, g.data[5].x[0]]; })()")
+            "return [s.active, caption(g), g.data[5].x[0]]; })()")
     active, title, window_x = page.evaluate(read)
     assert active == 0 and title.startswith("step 1/196")
     plot = page.locator(".js-plotly-plot").first

@@ -9,10 +9,12 @@ an entry point (``pyproject.toml``). Together they do this:
   JSON into an HTML fragment with :func:`tyshare_lib.viz.style.figure_html`, so notebooks keep plotly's
   default renderer (live in JupyterLab) and the book gets the same figure, interactive, with no kernel.
 
-* **plotly.js, served locally, once per page.** Figures in the book are HTML fragments that expect a
-  global ``Plotly`` (see :func:`tyshare_lib.viz.style.figure_html`). This extension copies the
-  ``plotly.min.js`` that ships inside the installed plotly wheel into ``_static`` and adds one
-  ``<script>`` for it to exactly the pages that hold a plotly figure.
+* **plotly.js, served locally, once per page.** The book's figures use only cartesian trace types, so it
+  serves plotly.js's official *cartesian* partial bundle (1.5 MB instead of 4.8 MB; parsed on every page
+  that has a figure), shipped in ``tyshare_lib/static`` with its provenance, and only on pages with a figure.
+* **The figures' page script and style** (``tyshare.js``, ``tyshare.css``, on every page): it draws each
+  figure from the spec :func:`tyshare_lib.viz.style.figure_html` embeds, adapts it to narrow screens, the
+  projector mode and dark mode, and gives every slider a keyboard twin (see ``tyshare.js``).
 * **No duplicate scripts.** sphinx-thebe registers its ``THEBE_JS_URL`` config script twice (once with
   filename ``None``, once with ``''``), and the second copy throws "Identifier 'THEBE_JS_URL' has already
   been declared" in the console of every page. We drop script entries that repeat an earlier one.
@@ -20,25 +22,22 @@ an entry point (``pyproject.toml``). Together they do this:
   widget manager to restore live widgets. The book shows the static face of every explorer and loads no
   widget manager (``nb_ipywidgets_js: {}``), so that state, megabytes once a plotly ``FigureWidget``
   (an anywidget carrying its own JavaScript) is in it, would only be downloaded and never read.
-* **Two small page scripts** on plotly pages: a resize once the page has loaded, and marking handled the
-  reason-less promise rejection plotly.js leaves behind when Pause interrupts an animation.
+* **One small page script** on plotly pages, marking handled the reason-less promise rejection plotly.js
+  leaves behind when Pause interrupts an animation.
 
 The other default console error of a Jupyter Book 1.x page, "Got invalid theme mode", is fixed by
 configuration: ``html_context: {default_mode: light}`` in ``_config.yml``.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-PLOTLY_JS = "plotly.min.js"
-PLOTLY_MARKER = "plotly-graph-div"  # the class of every div that plotly's to_html emits
+STATIC = Path(__file__).parent / "static"
+PLOTLY_JS = "plotly-cartesian.min.js"  # plotly.js-cartesian-dist-min, the version plotly.py bundles
+PAGE_JS, PAGE_CSS = "tyshare.js", "tyshare.css"
+PLOTLY_MARKER = "plotly-graph-div"  # the class of every figure's plot div (figure_html)
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-# A figure is drawn while the page is still being parsed, before the theme's right-hand sidebar exists,
-# so it would take the width of a sidebar-less column; one resize once the page has loaded fixes that.
-RESIZE_JS = ("window.addEventListener('load', () => document.querySelectorAll('.js-plotly-plot')"
-             ".forEach(gd => Plotly.Plots.resize(gd)));")
 # Pressing Pause (or moving the slider) during an animation makes plotly.js reject the interrupted
 # Plotly.animate promise with no reason, which nothing awaits: an "Uncaught (in promise) undefined" in
 # the console although the pause worked. Only that reason-less rejection is marked handled.
@@ -65,10 +64,8 @@ class PlotlyMimeRenderer:
 
 
 def plotly_js_source() -> Path:
-    """Path of the plotly.js bundle inside the installed plotly package."""
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+    """Path of the plotly.js bundle the book serves (inside tyshare_lib/static)."""
+    return STATIC / PLOTLY_JS
 
 
 def _script_key(js: Any) -> tuple:
@@ -93,24 +90,22 @@ def clean_scripts(scripts: list) -> list:
 
 def _on_page(app, pagename: str, templatename: str, context: dict, doctree) -> None:
     if PLOTLY_MARKER in context.get("body", ""):
-        # Added here, it lands on this page only; priority < 500 puts it before the figures' inline code.
-        app.add_js_file(PLOTLY_JS, priority=200)
-        app.add_js_file(None, body=RESIZE_JS, priority=201)
+        # Added here, it lands on this page only; deferred like tyshare.js, and before it (priority).
+        app.add_js_file(PLOTLY_JS, priority=200, loading_method="defer")
         app.add_js_file(None, body=INTERRUPTED_ANIMATION_JS, priority=201)
     scripts = context.get("script_files")
     if isinstance(scripts, list):
         scripts[:] = clean_scripts(scripts)
 
 
-def _copy_plotly(app, exception) -> None:
-    if exception is None and app.builder.format == "html":
-        static = Path(app.outdir) / "_static"
-        static.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(plotly_js_source(), static / PLOTLY_JS)
+def _serve_static(app, config) -> None:
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
 
 
 def setup(app) -> dict:
+    app.connect("config-inited", _serve_static)
+    app.add_js_file(PAGE_JS, priority=600, loading_method="defer")
+    app.add_css_file(PAGE_CSS)
     # Late priority: run after sphinx-thebe, myst-nb and the theme have added their scripts.
     app.connect("html-page-context", _on_page, priority=900)
-    app.connect("build-finished", _copy_plotly)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

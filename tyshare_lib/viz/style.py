@@ -2,6 +2,8 @@
 one function that turns a figure into the HTML the built book shows."""
 from __future__ import annotations
 
+import html
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,19 +42,57 @@ LAYOUT = dict(
 )
 
 
+# The look figures made from now on take: "default", or "projector" (big type, thick lines; see theme()).
+_THEME = {"name": "default"}
+THEMES = ("default", "projector")
+
+
+def theme(name: str = "default") -> str:
+    """Switch the look of every figure and explorer made after the call: ``"projector"`` (text of at least
+    24 px, thicker lines and markers, high contrast, one screen high) or ``"default"``; returns the previous
+    one. The built book has the same projector look behind its header button (both come from
+    :func:`tyshare_lib.viz.adaptive.projector_variant`)."""
+    from ..checks import check_choice
+
+    check_choice("name", name, set(THEMES))
+    previous, _THEME["name"] = _THEME["name"], name
+    return previous
+
+
 def styled(fig: go.Figure, **layout: Any) -> go.Figure:
-    """Apply the book's layout (fonts, margins, palette) to ``fig``, then any overrides; returns ``fig``."""
+    """Apply the book's layout (fonts, margins, palette) to ``fig``, then any overrides, then the current
+    :func:`theme`; returns ``fig``."""
     fig.update_layout(**LAYOUT)
     fig.update_layout(**layout)
     fig.update_xaxes(showline=True, linecolor="#444", mirror=True, ticks="outside")
     fig.update_yaxes(showline=True, linecolor="#444", mirror=True, ticks="outside")
+    if _THEME["name"] == "projector":
+        from .adaptive import projector_variant
+
+        variant = projector_variant(fig.to_plotly_json())
+        fig.update_layout(variant["layout"])
+        for trace, patch in zip(fig.data, variant["traces"]):
+            trace.update(patch)
     return fig
 
 
-def figure_html(fig: go.Figure | dict, *, auto_play: bool = False) -> str:
-    """The figure as an HTML fragment that expects plotly.js on the page (the book serves it once, locally)."""
-    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG,
-                       auto_play=auto_play, validate=False)
+def figure_html(fig: go.Figure | dict) -> str:
+    """The figure as the built book shows it: an HTML caption (its title), a text alternative, and an empty
+    plot that the page script ``tyshare.js`` draws from the embedded spec (with plotly.js served locally),
+    adapting it to the screen, the projector mode and dark mode (see :mod:`tyshare_lib.viz.adaptive`)."""
+    from .adaptive import book_spec
+
+    source = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    spec = book_spec(source, {**PLOTLY_CONFIG, **(source.get("config") or {})})
+    uid = uuid.uuid4().hex[:12]
+    height = int(spec["layout"].get("height") or 450)
+    payload = pio.json.to_json_plotly(spec).replace("</", "<\\/")  # safe inside <script>
+    return (f'<figure class="tyshare-figure" aria-describedby="alt-{uid}">'
+            f'<figcaption class="tyshare-figure-title" aria-live="polite">{spec["title"]}</figcaption>'
+            f'<p id="alt-{uid}" class="tyshare-visually-hidden">{html.escape(spec["alt"])}</p>'
+            f'<div id="{uid}" class="plotly-graph-div tyshare-plot" aria-hidden="true" '
+            f'style="height:{height}px; width:100%;"></div>'
+            f'<script type="application/json" class="tyshare-figure-spec">{payload}</script></figure>')
 
 
 def smooth(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:

@@ -1,0 +1,262 @@
+/* tyshare.js: the built book's figures, for every reader (issue 7).
+ *
+ * Each figure arrives as <figure class="tyshare-figure"> holding a caption (its title), a text alternative,
+ * an empty plot and a JSON spec written by tyshare_lib.viz.style.figure_html. This script
+ *   - draws the figures, the ones in view first, the rest right after (a page shows something fast);
+ *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
+ *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
+ *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
+ *   - gives every plotly slider a keyboard twin: a range input (Tab, arrow keys, Home/End) and a play/pause
+ *     button (Space or Enter), announced by screen readers;
+ *   - adds the projector button to the page header; ?projector (or ?projector=0) in the URL switches it,
+ *     and the choice is remembered across pages.
+ */
+(function () {
+  "use strict";
+  const STORE = "tyshare-projector";
+  const root = document.documentElement;
+  const figures = [];
+
+  // ------------------------------------------------------------------ modes
+  function projectorWanted() {
+    const query = new URLSearchParams(window.location.search);
+    if (query.has("projector")) {
+      const on = !["0", "off", "false", "no"].includes((query.get("projector") || "").toLowerCase());
+      try { window.localStorage.setItem(STORE, on ? "1" : "0"); } catch (e) { /* private mode: this page only */ }
+      return on;
+    }
+    try { return window.localStorage.getItem(STORE) === "1"; } catch (e) { return false; }
+  }
+  const mode = { projector: projectorWanted(), dark: root.dataset.theme === "dark" };
+  root.classList.toggle("tyshare-projector", mode.projector);
+
+  // ------------------------------------------------------------------ composing a figure
+  function isPlainObject(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
+
+  /* b merged into a: objects key by key, arrays of objects element by element, anything else replaced. */
+  function merge(a, b) {
+    if (Array.isArray(b)) {
+      if (Array.isArray(a) && b.every(isPlainObject)) {
+        return a.map((x, i) => (i < b.length ? merge(x, b[i]) : x)).concat(b.slice(a.length));
+      }
+      return b.slice();
+    }
+    if (isPlainObject(b)) {
+      const out = isPlainObject(a) ? Object.assign({}, a) : {};
+      for (const key of Object.keys(b)) out[key] = merge(out[key], b[key]);
+      return out;
+    }
+    return b;
+  }
+
+  function composed(fig) {
+    const spec = fig.spec;
+    const width = fig.div.getBoundingClientRect().width || fig.el.getBoundingClientRect().width;
+    const narrow = width > 0 && width < spec.narrow_px;
+    let layout = spec.layout;
+    let data = spec.data;
+    const use = (variant) => {
+      layout = merge(layout, variant.layout || {});
+      const traces = variant.traces || [];
+      data = data.map((trace, i) => (traces[i] ? merge(trace, traces[i]) : trace));
+    };
+    if (narrow) use(spec.variants.narrow);
+    if (mode.projector) use(spec.variants.projector);
+    if (mode.dark) use(spec.variants.dark);
+    return { data, layout, narrow, key: [narrow, mode.projector, mode.dark].join() };
+  }
+
+  // ------------------------------------------------------------------ drawing
+  function draw(fig) {
+    if (fig.drawn || fig.drawing) return fig.drawing;
+    const c = composed(fig);
+    fig.key = c.key;
+    fig.div.style.height = "";
+    fig.drawing = Plotly.newPlot(fig.div, { data: c.data, layout: c.layout, config: fig.spec.config,
+                                            frames: fig.spec.frames || [] })
+      .then(() => { fig.drawn = true; wire(fig); return fig; });
+    return fig.drawing;
+  }
+
+  /* Draw again if the width crossed the narrow line or a mode changed; the slider keeps its step. */
+  function redraw(fig, force) {
+    if (!fig.drawn) return;
+    const c = composed(fig);
+    if (!force && c.key === fig.key) { Plotly.Plots.resize(fig.div); return; }
+    fig.key = c.key;
+    const gd = fig.div;
+    const i = visibleSlider(gd);
+    const step = i >= 0 ? (gd.layout.sliders[i].active || 0) : 0;
+    const layout = c.layout;
+    if (i >= 0 && layout.sliders && layout.sliders[i]) {
+      layout.sliders = layout.sliders.map((s, j) => (j === i ? Object.assign({}, s, { active: step }) : s));
+    }
+    Plotly.react(gd, { data: c.data, layout, config: fig.spec.config, frames: fig.spec.frames || [] })
+      .then(() => { if (i >= 0 && step !== (fig.spec.layout.sliders[i].active || 0)) goTo(fig, step); syncKeys(fig); });
+  }
+
+  function drawAll() {
+    const pending = figures.slice();
+    const inView = (fig) => {
+      const r = fig.el.getBoundingClientRect();
+      return r.bottom > -200 && r.top < window.innerHeight + 200;
+    };
+    // In view first, then the rest one by one, so the page stays responsive while they come.
+    const first = pending.filter(inView);
+    const rest = pending.filter((f) => !first.includes(f));
+    Promise.all(first.map(draw)).then(() => {
+      const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
+      next();
+    });
+  }
+
+  // ------------------------------------------------------------------ caption and keyboard
+  function visibleSlider(gd) {
+    const sliders = (gd.layout && gd.layout.sliders) || [];
+    return sliders.findIndex((s) => s.visible !== false);
+  }
+
+  function syncCaption(fig) {
+    const meta = fig.div.layout && fig.div.layout.meta;
+    const title = meta && typeof meta.title === "string" ? meta.title : fig.spec.title;
+    if (title !== fig.shownTitle) { fig.caption.innerHTML = title; fig.shownTitle = title; }
+  }
+
+  function goTo(fig, k) {
+    const gd = fig.div;
+    const i = visibleSlider(gd);
+    if (i < 0) return;
+    const steps = gd.layout.sliders[i].steps;
+    const step = steps[Math.max(0, Math.min(steps.length - 1, k))];
+    Plotly.relayout(gd, { [`sliders[${i}].active`]: steps.indexOf(step) })
+      .then(() => Plotly.animate(gd, step.args[0], step.args[1]));
+  }
+
+  function playMenu(gd) {
+    return ((gd.layout && gd.layout.updatemenus) || []).find((m) => m.type === "buttons" && m.visible !== false);
+  }
+
+  function syncKeys(fig) {
+    syncCaption(fig);
+    const gd = fig.div;
+    const i = visibleSlider(gd);
+    if (!fig.keys || i < 0) return;
+    const slider = gd.layout.sliders[i];
+    const k = slider.active || 0;
+    const label = slider.steps[k] ? String(slider.steps[k].label) : "";
+    fig.range.max = String(slider.steps.length - 1);
+    fig.range.value = String(k);
+    fig.range.setAttribute("aria-valuetext", `${(slider.currentvalue && slider.currentvalue.prefix) || ""}${label}`);
+    if (fig.play) fig.play.hidden = !playMenu(gd);
+  }
+
+  function wire(fig) {
+    const gd = fig.div;
+    syncCaption(fig);
+    gd.on("plotly_animated", () => syncKeys(fig));
+    gd.on("plotly_sliderchange", () => setTimeout(() => syncKeys(fig), 0));
+    gd.on("plotly_animatingframe", () => setTimeout(() => syncKeys(fig), 0));
+    gd.on("plotly_animationinterrupted", () => setPlaying(fig, false));
+    gd.on("plotly_animated", () => setPlaying(fig, false));
+    if (visibleSlider(gd) < 0 || fig.keys) { syncKeys(fig); return; }
+    const slider = gd.layout.sliders[visibleSlider(gd)];
+    const prefix = ((slider.currentvalue && slider.currentvalue.prefix) || "").replace(/[\s=:]+$/, "");
+    const keys = document.createElement("div");
+    keys.className = "tyshare-keys";
+    const range = document.createElement("input");
+    range.type = "range";
+    range.min = "0";
+    range.step = "1";
+    range.className = "tyshare-key-slider";
+    range.setAttribute("aria-label", `${prefix || "step"}: slider of the figure "${fig.plainTitle}"`);
+    range.addEventListener("input", () => goTo(fig, Number(range.value)));
+    keys.appendChild(range);
+    fig.range = range;
+    const menu = playMenu(gd);
+    if (menu) {
+      const play = document.createElement("button");
+      play.type = "button";
+      play.className = "tyshare-key-play";
+      play.textContent = "Play";
+      play.setAttribute("aria-pressed", "false");
+      play.addEventListener("click", () => {
+        const m = playMenu(gd);
+        if (!m) return;
+        const [start, stop] = m.buttons;
+        const playing = play.getAttribute("aria-pressed") === "true";
+        const b = playing ? stop : start;
+        Plotly.animate(gd, b.args[0], b.args[1]);
+        setPlaying(fig, !playing);
+      });
+      keys.appendChild(play);
+      fig.play = play;
+    }
+    const hint = document.createElement("span");
+    hint.className = "tyshare-key-hint";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = menu ? "← → move the slider · Space plays / pauses (Tab to the button)" : "← → move the slider";
+    keys.appendChild(hint);
+    fig.keys = keys;
+    fig.el.insertBefore(keys, fig.div.nextSibling);
+    syncKeys(fig);
+  }
+
+  function setPlaying(fig, on) {
+    if (!fig.play) return;
+    fig.play.setAttribute("aria-pressed", on ? "true" : "false");
+    fig.play.textContent = on ? "Pause" : "Play";
+  }
+
+  // ------------------------------------------------------------------ projector button
+  function addProjectorButton() {
+    const bar = document.querySelector(".article-header-buttons");
+    if (!bar || bar.querySelector(".tyshare-projector-button")) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm tyshare-projector-button";
+    button.title = "Projector mode: large type and figures for a classroom screen";
+    button.setAttribute("aria-label", "Projector mode");
+    button.setAttribute("aria-pressed", String(mode.projector));
+    button.innerHTML = '<span class="tyshare-projector-icon" aria-hidden="true">▣</span>';
+    button.addEventListener("click", () => setProjector(!mode.projector));
+    bar.insertBefore(button, bar.firstChild);
+  }
+
+  function setProjector(on) {
+    mode.projector = on;
+    try { window.localStorage.setItem(STORE, on ? "1" : "0"); } catch (e) { /* this page only */ }
+    root.classList.toggle("tyshare-projector", on);
+    const button = document.querySelector(".tyshare-projector-button");
+    if (button) button.setAttribute("aria-pressed", String(on));
+    figures.forEach((f) => redraw(f, true));
+  }
+
+  // ------------------------------------------------------------------ start
+  function start() {
+    document.querySelectorAll("figure.tyshare-figure").forEach((el) => {
+      const script = el.querySelector("script.tyshare-figure-spec");
+      if (!script) return;
+      const spec = JSON.parse(script.textContent);
+      const caption = el.querySelector(".tyshare-figure-title");
+      figures.push({ el, spec, caption, div: el.querySelector(".tyshare-plot"),
+                     plainTitle: caption ? caption.textContent : "", shownTitle: null });
+    });
+    addProjectorButton();
+    if (figures.length && window.Plotly) drawAll();
+    new MutationObserver(() => {
+      const dark = root.dataset.theme === "dark";
+      if (dark !== mode.dark) { mode.dark = dark; figures.forEach((f) => redraw(f, true)); }
+    }).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
+    let pendingResize = null;
+    const onResize = () => {
+      clearTimeout(pendingResize);
+      pendingResize = setTimeout(() => figures.forEach((f) => redraw(f, false)), 100);
+    };
+    window.addEventListener("resize", onResize);
+    window.addEventListener("load", onResize);  // the theme's sidebars settle the column width late
+  }
+
+  window.tyshare = { mode, figures, setProjector, merge };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
