@@ -1,0 +1,119 @@
+"""Every figure of the built book fits its screen (issue 7, item 2): on a laptop (1280 × 800), on a projector
+(1280 × 720 with the browser zoomed to 150 %) and on a phone (390 × 844), no text of any plotly figure runs past
+the figure, no two texts are drawn over each other, and no page scrolls sideways.
+
+Pages come from the table of contents and figures from the page (`.js-plotly-plot`), so a new chapter is covered
+without editing this file. The measuring is done in the page by `figure_fit.js` (one function, reusable by other
+tests and by `benchmarks/fit_report.py`). Needs the built book: `_build/html`, or the folder named by
+``TYSHARE_BUILT`` (e.g. a snapshot taken while someone else rebuilds).
+
+The 150 % zoom is emulated as a 853 × 480 CSS viewport at device scale factor 1.5: checked against Chromium's
+real page zoom (a profile whose default zoom level is 150 %, window 1280 wide), which gives the same
+``innerWidth`` (853), ``devicePixelRatio`` (1.5) and the same figure widths (785 px on the tying page).
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import BUILT, ROOT, OfflinePage, _missing, _QuietHandler, book_pages
+
+FIT_JS = (Path(__file__).resolve().parent / "figure_fit.js").read_text()
+
+# name: (CSS viewport, device scale factor = browser zoom)
+SIZES = {
+    "1280x800": ({"width": 1280, "height": 800}, 1.0),
+    "1280x720@150%": ({"width": 853, "height": 480}, 1.5),
+    "390x844": ({"width": 390, "height": 844}, 1.0),
+}
+MAX_LISTED = 25  # faults written out in full in a failure message; the rest are counted
+
+
+def built_folder() -> Path:
+    """The built book to test: ``TYSHARE_BUILT`` if set (relative to the repository root), else _build/html."""
+    env = os.environ.get("TYSHARE_BUILT")
+    return (ROOT / env).resolve() if env else BUILT
+
+
+def serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 in a daemon thread; returns (base URL, server)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+def open_page(page, url: str):
+    """Load ``url`` and wait until every figure is drawn (the layout's settling is waited for in FIT_JS)."""
+    page.goto(url, wait_until="load")
+    page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
+                           ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
+
+
+def measure(page, url: str, size: str) -> dict:
+    """Open ``url`` in ``page`` (a context made for ``size``) and return FIT_JS's report."""
+    open_page(page, url)
+    return page.evaluate(FIT_JS, {"zoom": SIZES[size][1]})
+
+
+def new_context(browser, size: str):
+    viewport, scale = SIZES[size]
+    return browser.new_context(viewport=viewport, device_scale_factor=scale)
+
+
+def describe(report: dict, size: str, path: str) -> str:
+    faults = sorted(report["faults"], key=lambda f: (f["figure"] is not None, f["figure"] or 0, f["kind"]))
+    lines = [f"{len(faults)} fit fault(s) at {size} on {path}:"]
+    lines += [f"  - {f['message']}" for f in faults[:MAX_LISTED]]
+    if len(faults) > MAX_LISTED:
+        lines.append(f"  … and {len(faults) - MAX_LISTED} more (python benchmarks/fit_report.py lists them all)")
+    if not report["settled"]:
+        lines.append("  (the layout was still moving when measured)")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def fit_book_url(request):
+    """The built book's base URL: conftest's ``book_url``, or a server of its own for ``TYSHARE_BUILT``."""
+    if not os.environ.get("TYSHARE_BUILT"):
+        yield request.getfixturevalue("book_url")
+        return
+    folder = built_folder()
+    if not (folder / "book" / "tying.html").exists():
+        _missing(f"TYSHARE_BUILT={folder} holds no built book (book/tying.html)")
+    url, server = serve(folder)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def size_pages(chromium):
+    """One offline page per size, reused across the book's pages (made on first use)."""
+    made: dict[str, OfflinePage] = {}
+    contexts = []
+
+    def get(size: str) -> OfflinePage:
+        if size not in made:
+            contexts.append(new_context(chromium, size))
+            made[size] = OfflinePage(contexts[-1].new_page())
+        return made[size]
+
+    yield get
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("path", book_pages())
+@pytest.mark.parametrize("size", list(SIZES))
+def test_figures_fit(size_pages, fit_book_url, size, path):
+    """At this size, on this page: no figure text past its figure, no text over text, no sideways scroll."""
+    offline = size_pages(size)
+    offline.blocked.clear()
+    report = measure(offline.page, f"{fit_book_url}/{path}", size)
+    assert offline.blocked == [], f"the page asked the network for {offline.blocked[:3]}"
+    if report["faults"]:
+        pytest.fail(describe(report, size, path), pytrace=False)
