@@ -5,6 +5,7 @@
     python benchmarks/fit_report.py --pages book/conv.html --sizes 390x844 --all
     python benchmarks/fit_report.py --json before.json    # also write every fault and figure measure
     python benchmarks/fit_report.py --screenshots /tmp/s  # full-page screenshots of every page at every size
+    python benchmarks/fit_report.py --check-zoom          # real 150 % browser zoom vs the test's emulation
 
 The same measurement as tests/test_figures_fit.py (same sizes, same in-page code, tests/figure_fit.js), written
 as a report for a before/after note: a table of faults (clipped texts, overlapping texts, sideways scroll) per
@@ -56,6 +57,43 @@ def run(folder: Path, pages: list[str], sizes: list[str], screenshots: Path | No
     return records
 
 
+def check_zoom(folder: Path, path: str = "book/tying.html", zoom: float = 1.5) -> list[dict]:
+    """Chromium's real page zoom (a profile whose default zoom is ``zoom``, window 1280 × 720) against the
+    emulation the test uses (viewport 1280/zoom × 720/zoom CSS px, device scale factor ``zoom``): the
+    window's CSS width, devicePixelRatio and every figure's width, in layout terms, as seen by the page."""
+    import math
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    probe = ("() => ({innerWidth: innerWidth, dpr: devicePixelRatio, figures: [...document.querySelectorAll("
+             "'.js-plotly-plot')].map(g => Math.round(g.getBoundingClientRect().width * 10) / 10)})")
+    size = next(name for name, (_, scale) in SIZES.items() if scale == zoom)
+    url, server = serve(folder)
+    rows = []
+    try:
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+            level = math.log(zoom) / math.log(1.2)  # Chromium's zoom levels are powers of 1.2
+            (Path(profile) / "Default").mkdir()
+            (Path(profile) / "Default" / "Preferences").write_text(json.dumps(
+                {"partition": {"default_zoom_level": {"x": level}}}))
+            real = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, no_viewport=True,
+                                                        args=CHROMIUM_ARGS + ["--window-size=1280,720"])
+            page = real.pages[0] if real.pages else real.new_page()
+            measure(page, f"{url}/{path}", size)
+            rows.append({"how": f"real zoom {zoom:.0%}, window 1280x720", **page.evaluate(probe)})
+            real.close()
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = new_context(browser, size)
+            page = context.new_page()
+            measure(page, f"{url}/{path}", size)
+            rows.append({"how": f"emulated {size}: viewport {SIZES[size][0]}, scale {zoom}", **page.evaluate(probe)})
+            browser.close()
+    finally:
+        server.shutdown()
+    return rows
+
+
 def table(records: list[dict], sizes: list[str], pages: list[str]) -> str:
     """Faults per page (rows) and size (columns), as 'total (clipped/overlap/scroll)'."""
     cell = {}
@@ -91,8 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all", action="store_true", help="print every fault, grouped by size and page")
     ap.add_argument("--json", type=Path, default=None, help="write every record to this file")
     ap.add_argument("--screenshots", type=Path, default=None, help="save full-page screenshots in this folder")
+    ap.add_argument("--check-zoom", action="store_true",
+                    help="only compare Chromium's real 150 %% zoom with the emulation the test uses")
     args = ap.parse_args(argv)
     folder = (args.html or built_folder()).resolve()
+    if args.check_zoom:
+        for row in check_zoom(folder):
+            print(row)
+        return 0
     pages = args.pages or book_pages()
     if not (folder / pages[0]).exists():
         print(f"no built book at {folder}: run `jupyter-book build . --all -W` or give --html", file=sys.stderr)

@@ -65,6 +65,7 @@ async (options = {}) => {
                             right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom)});
   const empty = b => b.right - b.left <= 0.5 || b.bottom - b.top <= 0.5;
   const round = v => Math.round(v);
+  const px = v => (Math.abs(v) < 10 ? v.toFixed(1) : String(Math.round(v)));
   const rel = (b, f) => `(${round(b.left - f.left)},${round(b.top - f.top)})–(${round(b.right - f.left)},` +
                         `${round(b.bottom - f.top)})`;
   const clean = s => (s || '').replace(/<br\s*\/?>/gi, ' / ').replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
@@ -104,11 +105,33 @@ async (options = {}) => {
     const L = gd.layout || {};
     const text = t => clean(t && (typeof t === 'string' ? t : t.text));
     if (text(L.title)) return short(text(L.title));
+    const figure = gd.closest('figure');  // the book may show the title as an HTML caption instead
+    const caption = figure && figure.querySelector('figcaption');
+    if (caption && clean(caption.textContent)) return short(clean(caption.textContent));
     const axes = Object.keys(L).filter(k => /^[xy]axis\d*$/.test(k)).sort()
       .map(k => text(L[k].title)).filter(Boolean);
     const notes = (L.annotations || []).map(a => clean(a.text)).filter(Boolean);
     const hint = axes.length ? `axes: ${axes.slice(0, 2).join(' / ')}` : notes.length ? `annotation: ${notes[0]}` : '';
     return hint ? short(`(untitled; ${hint})`) : '(untitled)';
+  }
+
+  // Outlines as four corners; two convex outlines overlap as deep as their smallest overlap along the
+  // edges' normals (separating axis theorem): for upright boxes, the smaller of width and height overlaps.
+  const corners = b => [{x: b.left, y: b.top}, {x: b.right, y: b.top}, {x: b.right, y: b.bottom}, {x: b.left, y: b.bottom}];
+  const outline = item => item.quad || corners(item.box);
+  function penetration(P, Q) {
+    let depth = Infinity;
+    for (const poly of [P, Q]) {
+      for (let i = 0; i < poly.length; i++) {
+        const a = poly[i], b = poly[(i + 1) % poly.length];
+        const len = Math.hypot(b.x - a.x, b.y - a.y);
+        if (len < 1e-9) continue;
+        const nx = (b.y - a.y) / len, ny = (a.x - b.x) / len;
+        const p = P.map(v => v.x * nx + v.y * ny), q = Q.map(v => v.x * nx + v.y * ny);
+        depth = Math.min(depth, Math.min(Math.max(...p), Math.max(...q)) - Math.max(Math.min(...p), Math.min(...q)));
+      }
+    }
+    return depth;
   }
 
   // What the text is, in words a developer can find in the figure's layout.
@@ -211,11 +234,25 @@ async (options = {}) => {
       if (empty(layout)) continue;
       const ctm = t.getScreenCTM();
       const scale = ctm ? Math.sqrt(Math.abs(ctm.a * ctm.d - ctm.b * ctm.c)) : 1;
-      const cssFont = parseFloat(getComputedStyle(t).fontSize) * scale;
+      const ownFont = parseFloat(getComputedStyle(t).fontSize);
+      const cssFont = ownFont * scale;
       // The box a text's letters can fill: the element's box less the font's blank space above its tallest
       // glyphs (a box is ascent + descent, 1.12 em in Liberation Sans / Arial; digits and capitals reach
       // 0.72 em above the baseline, brackets 0.75 em), so lines of text that only touch do not overlap.
-      const ink = Object.assign({}, layout, {top: Math.min(layout.top + INK_TOP * cssFont, layout.bottom)});
+      // Taken in the text's own coordinates and mapped to the screen, so a rotated text (a y axis title,
+      // slanted tick labels) keeps its true, slanted outline (`quad`) for the overlap test.
+      let ink, quad = null;
+      const bb = ctm ? t.getBBox() : null;
+      if (bb && bb.width > 0) {
+        const top = bb.y + Math.min(INK_TOP * ownFont, bb.height);
+        quad = [[bb.x, top], [bb.x + bb.width, top], [bb.x + bb.width, bb.y + bb.height], [bb.x, bb.y + bb.height]]
+          .map(([x, y]) => new DOMPoint(x, y).matrixTransform(ctm));
+        ink = {left: Math.min(...quad.map(p => p.x)), right: Math.max(...quad.map(p => p.x)),
+               top: Math.min(...quad.map(p => p.y)), bottom: Math.max(...quad.map(p => p.y))};
+        if (Math.abs(ctm.b) < 1e-3 && Math.abs(ctm.c) < 1e-3) quad = null;  // upright: its box says it all
+      } else {
+        ink = Object.assign({}, layout, {top: Math.min(layout.top + INK_TOP * cssFont, layout.bottom)});
+      }
       // Plotly's own clip-paths (plot areas, scrolling legends): what they hide entirely is not drawn;
       // what they cut in part is cut text.
       let seen = ink, cutBy = null;
@@ -242,7 +279,7 @@ async (options = {}) => {
         const sb = box(symbol.getBoundingClientRect());
         if (!empty(sb)) hit = grow(hit, sb);
       }
-      const item = {kind, text: short(label, 50), box: hit, el: t, fontPx: cssFont * o.zoom};
+      const item = {kind, text: short(label, 50), box: hit, quad, el: t, fontPx: cssFont * o.zoom};
       item.describe = `${kind} "${item.text}" at ${rel(layout, fbox)}`;
       texts.push(item);
       if (cutBy) {
@@ -268,10 +305,18 @@ async (options = {}) => {
     for (let i = 0; i < texts.length; i++) {
       for (let j = i + 1; j < texts.length; j++) {
         const a = texts[i], b = texts[j];
+        if (a.quad || b.quad) {  // a slanted text: how deep their true outlines overlap
+          const depth = penetration(outline(a), outline(b));
+          if (depth > o.overlapTol) {
+            faults.push({kind: 'overlap', figure: index, title, texts: [a.describe, b.describe], severity: depth * depth,
+                         message: `${where}: ${a.describe} overlaps ${b.describe} (slanted, ${px(depth)} px deep)`});
+          }
+          continue;
+        }
         const [w, h] = overlap(a.box, b.box);
         if (w > o.overlapTol && h > o.overlapTol) {
           faults.push({kind: 'overlap', figure: index, title, texts: [a.describe, b.describe], severity: w * h,
-                       message: `${where}: ${a.describe} overlaps ${b.describe} by ${round(w)}×${round(h)} px`});
+                       message: `${where}: ${a.describe} overlaps ${b.describe} by ${px(w)}×${px(h)} px`});
           continue;
         }
         // Side by side on one line with less than a fraction of a space between them, two labels read as
@@ -307,10 +352,10 @@ async (options = {}) => {
       for (const a of texts) {
         if (c.el.contains(a.el)) continue;
         for (const part of c.parts) {
-          const [w, h] = overlap(a.box, part);
+          const [w, h] = a.quad ? Array(2).fill(penetration(outline(a), corners(part))) : overlap(a.box, part);
           if (w > o.overlapTol && h > o.overlapTol) {
             faults.push({kind: 'overlap', figure: index, title, texts: [a.describe, cdesc], severity: w * h,
-                         message: `${where}: ${a.describe} lies on ${cdesc} (${round(w)}×${round(h)} px)`});
+                         message: `${where}: ${a.describe} lies on ${cdesc} (${px(w)}×${px(h)} px)`});
             break;
           }
         }

@@ -30,6 +30,9 @@ SIZES = {
     "1280x720@150%": ({"width": 853, "height": 480}, 1.5),
     "390x844": ({"width": 390, "height": 844}, 1.0),
 }
+# Indices of the plotly divs on the page that have no drawing yet.
+UNDRAWN = ("[...document.querySelectorAll('.plotly-graph-div')].map((g, i) => g.querySelector('svg.main-svg') ? -1 : i)"
+           ".filter(i => i >= 0)")
 MAX_LISTED = 25  # faults written out in full in a failure message; the rest are counted
 
 
@@ -49,9 +52,14 @@ def serve(folder: Path):
 
 def open_page(page, url: str):
     """Load ``url`` and wait until every figure is drawn (the layout's settling is waited for in FIT_JS)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(url, wait_until="load")
-    page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
-                           ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
+    try:
+        page.wait_for_function(f"{UNDRAWN}.length === 0", timeout=30_000)
+    except PlaywrightTimeout:
+        pytest.fail(f"{url}: figure(s) {page.evaluate(UNDRAWN)} (index among .plotly-graph-div) "
+                    "not drawn within 30 s", pytrace=False)
 
 
 def measure(page, url: str, size: str) -> dict:
