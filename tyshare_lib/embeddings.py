@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import ArgumentError, check_choice, check_int, check_real
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .progress import progress
 
 CELLS = ("lstm", "gru", "rnn")
@@ -419,7 +419,12 @@ def train_lm(config: LMConfig, train_tokens: torch.Tensor, valid_tokens: torch.T
              eval_every: int = 50, seed: int = 0, device: str | torch.device | None = None,
              desc: str = "training") -> TrainResult:
     """Adam on random windows of ``train_tokens``; validation perplexity every ``eval_every`` steps and at
-    the end (embeddings chapter). Seeded: the same config and seed give the same numbers on a device."""
+    the end (embeddings chapter). Seeded: the same config and seed give the same numbers on a device.
+
+    On the CPU it runs on one intra-op thread (:func:`~tyshare_lib.device.cpu_threads`, as every chapter's
+    trainer): measured here, the chapter's three models took 1.5× longer on one thread than on two on an
+    idle 2-core machine, but two threads were ~10× slower (and ~7× the CPU time) while other jobs ran.
+    """
     if not isinstance(config, LMConfig):
         raise ArgumentError(f"config must be an LMConfig, got {type(config).__name__}")
     steps = check_int("steps", steps, low=0)
@@ -433,6 +438,13 @@ def train_lm(config: LMConfig, train_tokens: torch.Tensor, valid_tokens: torch.T
     if valid_tokens is not None:
         _check_tokens("valid_tokens", valid_tokens, config.vocab_size)
     dev = resolve_device(device)
+    with cpu_threads(dev):
+        return _train_lm(config, train_tokens, valid_tokens, steps, batch_size, seq_len, lr, clip, eval_every,
+                         seed, dev, desc)
+
+
+def _train_lm(config, train_tokens, valid_tokens, steps, batch_size, seq_len, lr, clip, eval_every, seed, dev,
+              desc) -> TrainResult:
     torch.manual_seed(seed)  # the initial weights and the dropout masks
     model = LanguageModel(config, device=dev)
     g = torch.Generator().manual_seed(seed)  # the batches: the same windows for every model
