@@ -15,9 +15,12 @@
      figures     per figure: {index, title, box, height, top, controls, minFontPx, nTexts}: `height` is the
                  on-screen height (CSS px × zoom = screen px) of the figure with all its texts, sliders and
                  menus, `top` where that starts relative to the figure's box (< 0 if something sticks out
-                 above), `controls` [{what: 'slider'|'menu', y, height}] each control's place in the figure
+                 above), `controls` [{what: 'slider'|'menu', y, height}] each control's place in the figure,
+                 `heightWithCaption` the same with the HTML <figcaption> the book may show as its title,
+                 `minFontPx` its smallest text (the caption's included, `captionFontPx`)
      faults      [{kind: 'clipped'|'overlap'|'page-scroll', figure, title, texts, severity, message}]
      minFontPx   the smallest on-screen size (computed font-size × scale × zoom) of any visible figure text
+                 (projector mode asks ≥ 24 px at 1280 × 720, and each figure's heightWithCaption ≤ 720)
    Everything is discovered from the page (`.js-plotly-plot`), so a new chapter needs no change here. */
 async (options = {}) => {
   const o = Object.assign({zoom: 1, settle: true, settleMs: 400, timeoutMs: 10000, clipTol: 1, overlapTol: 2,
@@ -149,7 +152,8 @@ async (options = {}) => {
     if (/\bslider-label\b/.test(own)) return /\bslider-label-group\b/.test(parent) ? 'slider tick' : 'slider value';
     if (/\bcbtitle\b/.test(own) || t.closest('.cbtitle')) return 'colorbar title';
     if (t.closest('.colorbar, .cbaxis')) return 'colorbar tick';
-    if (/\btextpoint\b/.test(parent) || /\btextpoint\b/.test(own)) return 'trace text';
+    if (/\btextpoint\b/.test(parent) || /\btextpoint\b/.test(own) || t.closest('.heatmaplayer, .trace'))
+      return 'trace text';
     m = parent.match(/\b([xy]\d*)tick\b/);
     if (m) return `${m[1]} tick`;
     return 'text';
@@ -200,7 +204,9 @@ async (options = {}) => {
   let pageMinFont = Infinity;
   const figs = [];
   figures().forEach((gd, index) => {
-    const fr = gd.getBoundingClientRect();
+    // The figure is what its SVG draws (the div around it may be wider than a fixed-size figure).
+    const canvas = gd.querySelector('.svg-container') || gd;
+    const fr = canvas.getBoundingClientRect();
     const fbox = box(fr);
     const title = figureName(gd);
     const where = `figure ${index} "${title}" (${round(fr.width)}×${round(fr.height)})`;
@@ -372,10 +378,23 @@ async (options = {}) => {
       controls.push({what: c.classList.contains('slider-group') ? 'slider' : 'menu',
                      y: (r.top - fbox.top) * o.zoom, height: (r.bottom - r.top) * o.zoom});
     }
+    // The book may show a figure's title as an HTML caption above it: part of what the reader must see.
+    const figure = gd.closest('figure');
+    const caption = figure && figure.querySelector('figcaption');
+    let withCaption = union, captionFontPx = null;
+    if (caption && clean(caption.textContent) && drawn(caption, figure)) {
+      const cb = box(caption.getBoundingClientRect());
+      if (!empty(cb)) {
+        withCaption = grow(union, cb);
+        captionFontPx = parseFloat(getComputedStyle(caption).fontSize) * o.zoom;
+        figMinFont = Math.min(figMinFont, captionFontPx);
+      }
+    }
     pageMinFont = Math.min(pageMinFont, figMinFont);
     figs.push({index, title, box: {x: fr.left + window.scrollX, y: fr.top + window.scrollY, width: fr.width, height: fr.height},
                height: (union.bottom - union.top) * o.zoom,
                top: (union.top - fbox.top) * o.zoom, controls,
+               heightWithCaption: (withCaption.bottom - withCaption.top) * o.zoom, captionFontPx,
                minFontPx: Number.isFinite(figMinFont) ? figMinFont : null, nTexts: texts.length});
   });
 

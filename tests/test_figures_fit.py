@@ -125,3 +125,53 @@ def test_figures_fit(size_pages, fit_book_url, size, path):
     assert offline.blocked == [], f"the page asked the network for {offline.blocked[:3]}"
     if report["faults"]:
         pytest.fail(describe(report, size, path), pytrace=False)
+
+
+# Figures with known faults (and a clean one holding every kind of text that must not count), to show the
+# measurement can fail and does not cry wolf, whatever the state of the book.
+KNOWN_FIGURES = r"""() => {
+  const tick = {showline: true, mirror: true, ticks: 'outside'};
+  const clean = Plotly.newPlot('clean', [
+      {x: [1, 2, 3], y: [2, 1, 3], name: 'a line', mode: 'lines'},
+      {x: [1, 50], y: [2, 2], mode: 'text', text: ['', 'off the axis'], showlegend: false}],
+    {title: {text: 'A clean figure'}, xaxis: Object.assign({title: {text: 'x'}, range: [0, 4]}, tick),
+     yaxis: Object.assign({title: {text: 'y'}}, tick), width: 600, height: 400,
+     annotations: [{text: 'hidden', x: 2, y: 2, visible: false}, {text: 'see-through', x: 2, y: 2, opacity: 0},
+                   {text: '', x: 1, y: 1}, {text: 'one note', x: 3, y: 3}]});
+  const long = Plotly.newPlot('long', [{x: [1, 2], y: [1, 2]}],
+    {title: {text: 'A title far too long for a figure only three hundred pixels wide, cut at the right'},
+     width: 300, height: 300});
+  const stack = Plotly.newPlot('stack', [{x: [1, 2], y: [1, 2]}],
+    {width: 600, height: 300, annotations: [{text: 'first note', x: 1.5, y: 1.5, showarrow: false},
+                                            {text: 'second note', x: 1.5, y: 1.5, showarrow: false}]});
+  return Promise.all([clean, long, stack]).then(() => true);
+}"""
+
+
+@pytest.fixture
+def known_page(chromium):
+    from tyshare_lib.sphinx_ext import plotly_js_source
+
+    context = new_context(chromium, "1280x800")
+    page = context.new_page()
+    page.set_content('<!doctype html><meta charset="utf-8"><body style="margin:8px">'
+                     '<div id="clean"></div><div id="long"></div><div id="stack"></div></body>')
+    page.add_script_tag(path=str(plotly_js_source()))
+    page.evaluate(KNOWN_FIGURES)
+    yield page
+    context.close()
+
+
+def test_the_measurement_catches_known_faults_and_only_those(known_page):
+    report = known_page.evaluate(FIT_JS, {"zoom": 1})
+    by_figure = {i: [f for f in report["faults"] if f["figure"] == i] for i in range(3)}
+    assert by_figure[0] == [], "hidden, see-through, empty or clipped-away texts counted: " + str(by_figure[0])
+    assert [f["kind"] for f in by_figure[1]] == ["clipped"] and "title" in by_figure[1][0]["message"]
+    assert "beyond the left edge" in by_figure[1][0]["message"]  # a centred title sticks out on both sides
+    assert [f["kind"] for f in by_figure[2]] == ["overlap"]
+    assert "first note" in by_figure[2][0]["message"] and "second note" in by_figure[2][0]["message"]
+    assert report["minFontPx"] > 0 and [round(f["height"]) for f in report["figures"]] == [400, 300, 300]
+
+    known_page.evaluate("document.body.insertAdjacentHTML('beforeend', '<div style=\"width: 2000px\">wide</div>')")
+    scroll = [f for f in known_page.evaluate(FIT_JS, {"zoom": 1})["faults"] if f["kind"] == "page-scroll"]
+    assert len(scroll) == 1 and "div" in scroll[0]["message"]
