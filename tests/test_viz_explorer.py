@@ -108,3 +108,77 @@ def test_live_layout_changes_only_the_live_figure():
     _ = ex.widget
     assert ex.figure_widget.layout.height == 500
     assert ex.static_figure()["layout"]["height"] == 800
+
+
+# ----------------------------------------------------------------------------- the live figure sends only what changes
+def sent_messages(fw):
+    """Messages the FigureWidget sends to the front-end from now on, as (kind, message)."""
+    log = []
+    names = ["_py2js_update", "_py2js_animate", "_py2js_relayout", "_py2js_restyle"]
+    fw.observe(lambda change: change["new"] is not None and log.append((change["name"], change["new"])), names=names)
+    return log
+
+
+def moving_point_explorer():
+    fig = go.Figure([go.Scatter(x=[0, 10], y=[0, 10], mode="lines", name="path"),
+                     go.Scatter(x=[0], y=[0], mode="markers", name="point"),
+                     go.Heatmap(z=[[0, 1], [1, 0]], xaxis="x2", yaxis="y2")],
+                    layout=dict(xaxis2=dict(domain=[0.6, 1]), xaxis=dict(domain=[0, 0.5])))
+
+    def update(k, heat):
+        return Patch(traces={1: dict(x=[k], y=[k]), 2: dict(z=[[heat, 1], [1, 0]])},
+                     layout=dict(title=dict(text=f"k = {k}")))
+
+    return Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=20),
+                                  "heat": widgets.IntSlider(value=0, min=0, max=3)}, "k", [0, 1])
+
+
+def test_live_figure_sends_only_what_changed():
+    ex = moving_point_explorer()
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)  # the point moves inside the path's extent; the heatmap is as it was
+    kinds = [kind for kind, _ in log]
+    assert kinds == ["_py2js_relayout", "_py2js_animate"], kinds
+    relayout, animate = log[0][1], log[1][1]
+    assert relayout["relayout_data"] == {"title.text": "k = 2"}
+    assert animate["style_traces"] == [1] and animate["animation_opts"]["frame"]["redraw"] is False
+    assert ex.figure_widget.data[1].x == (2,) and ex.figure_widget.layout.title.text == "k = 2"
+    log.clear()
+    ex.set(heat=2)  # only the heatmap changes: a full update, with the heatmap alone
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    assert log[0][1]["style_traces"] == [2] and set(log[0][1]["style_data"]) == {"z"}
+    assert log[0][1]["layout_data"] == {}
+    assert [list(row) for row in ex.figure_widget.data[2].z] == [[2, 1], [1, 0]]
+    log.clear()
+    assert ex._live.send(ex.update(**ex.values())) == "none" and log == []  # nothing changed: nothing sent
+
+
+def test_live_figure_redraws_fully_when_an_axis_would_change():
+    ex = moving_point_explorer()
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=15)  # beyond the path: the autoranged axes must grow, so plotly.js must redraw them
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    log.clear()
+    ex.set(k=5)  # coming back from outside: the axes shrink again
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    log.clear()
+    ex.set(k=6)
+    assert [kind for kind, _ in log] == ["_py2js_relayout", "_py2js_animate"]
+    assert ex.figure_widget.data[1].y == (6,)
+
+
+def test_live_figure_animates_bars_only_on_a_fixed_range():
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2])], layout=dict(yaxis=dict(range=[0, 10])))
+    ex = Explorer(fig, lambda k: Patch({0: dict(y=[k, 2 * k])}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=3)
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and ex.figure_widget.data[0].y == (3, 6)
+    auto = Explorer(go.Figure([go.Bar(x=["a"], y=[1])]), lambda k: Patch({0: dict(y=[k])}),
+                    {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
+    _ = auto.widget
+    log = sent_messages(auto.figure_widget)
+    auto.set(k=4)  # autoranged bars: the axis follows them
+    assert [kind for kind, _ in log] == ["_py2js_update"]
