@@ -4,6 +4,7 @@
     python benchmarks/bench.py widgets    # only the live widgets
     python benchmarks/bench.py notebooks  # only the chapters
     python benchmarks/bench.py browser    # only the built pages (needs the build and Chromium)
+    python benchmarks/bench.py lab        # only the live explorers in JupyterLab (Chromium)
 
 A benchmark, not a test: it reports medians against the budgets the issues name and exits 0.
 Results are also written to benchmarks/results/latest.json (not committed). The tying, convolution and ALBERT
@@ -71,6 +72,8 @@ def chapter_modules() -> list[tuple[str, object]]:
 
     found = []
     for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        if not (ROOT / "book" / f"{path.stem.removeprefix('bench_')}.ipynb").exists():
+            continue  # bench_pages.py, bench_lab.py: not a chapter's
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -163,54 +166,30 @@ def bench_notebooks() -> dict:
 
 
 def bench_browser() -> dict:
-    """Built pages in headless Chromium (network blocked): size, load time, and the animation's frame rate."""
-    import functools
-    import http.server
-    import threading
-
+    """Built pages in headless Chromium (network blocked): per page, bytes and the times to the first and to
+    every figure drawn (median of 5 loads, ``bench_pages.py``); and the convolution animation's frame rate."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import BUILT, CHROMIUM, CHROMIUM_ARGS, OfflinePage, _QuietHandler
-    from playwright.sync_api import sync_playwright
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_pages
+    from conftest import BUILT
 
     if not (BUILT / "book" / "conv.html").exists():
         return {"browser": "skipped: build the book first (jupyter-book build . --all -W)"}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(BUILT)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    drawn = ("[...document.querySelectorAll('.plotly-graph-div')].every(g => g.querySelector('svg.main-svg'))")
-    results = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for page_name in ("tying", "conv", "albert"):
-            page = OfflinePage(browser.new_page(viewport={"width": 1400, "height": 1000}))
-            start = time.perf_counter()
-            page.page.goto(f"{base}/book/{page_name}.html")
-            page.page.wait_for_function(drawn, timeout=30000)
-            loaded = time.perf_counter() - start
-            html = (BUILT / "book" / f"{page_name}.html").stat().st_size
-            results[f"browser: {page_name}.html"] = {"bytes": html, "load_ms": round(1000 * loaded),
-                                                     "console_errors": len(page.console_errors),
-                                                     "blocked": len(page.blocked)}
-            if page_name == "conv":
-                anim = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length > 1)"
-                read = f"(() => {{ const g = {anim}; return g.layout.sliders.find(s => s.visible !== false).active; }})()"
-                page.page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
-                page.page.get_by_text("▶ Play").first.click()
-                page.page.wait_for_timeout(300)
-                a0, t0 = page.page.evaluate(read), time.perf_counter()
-                page.page.wait_for_timeout(4000)
-                a1, t1 = page.page.evaluate(read), time.perf_counter()
-                page.page.get_by_text("❚❚ Pause").first.click()
-                results["browser: conv animation playing (150 ms a frame = 6.7 fps asked)"] = {
-                    "frames_per_s": round((a1 - a0) / (t1 - t0), 2), "frames": 2260}
-            page.page.close()
-        browser.close()
-    server.shutdown()
+    results = {f"page {path}": r for path, r in bench_pages.measure(BUILT, loads=5).items()}
+    results["browser: conv animation playing (150 ms a frame = 6.7 fps asked)"] = bench_pages.animation_rate(BUILT)
     return results
 
 
+def bench_lab() -> dict:
+    """Live explorers in JupyterLab: key press to redraw, against a bare FigureWidget measured in the same run."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_lab as lab
+
+    return lab.bench()
+
+
 def main(argv: list[str]) -> None:
-    which = set(argv) or {"widgets", "notebooks", "browser"}
+    which = set(argv) or {"widgets", "notebooks", "browser", "lab"}
     results = {}
     if "widgets" in which:
         results.update(bench_widgets())
@@ -218,6 +197,8 @@ def main(argv: list[str]) -> None:
         results.update(bench_notebooks())
     if "browser" in which:
         results.update(bench_browser())
+    if "lab" in which:
+        results.update(bench_lab())
     import torch
 
     results["_machine"] = {"cpus": os.cpu_count(), "torch": torch.__version__, "device": os.environ["TYSHARE_DEVICE"]}

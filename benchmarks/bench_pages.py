@@ -13,6 +13,7 @@ import http.server
 import statistics
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,31 @@ def measure(built: Path, loads: int = 5, pages: list[str] | None = None) -> dict
         browser.close()
     server.shutdown()
     return results
+
+
+def animation_rate(built: Path, seconds: float = 4.0) -> dict:
+    """Frames per second the convolution chapter's animation shows while playing (asked: one per 150 ms)."""
+    from playwright.sync_api import sync_playwright
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    anim = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length > 1)"
+    read = f"(() => {{ const g = {anim}; return g.layout.sliders.find(s => s.visible !== false).active; }})()"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/book/conv.html")
+        page.wait_for_function(f"!!({anim})", timeout=30_000)
+        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+        page.get_by_text("▶ Play").first.click()
+        page.wait_for_timeout(300)
+        a0, t0 = page.evaluate(read), time.perf_counter()
+        page.wait_for_timeout(1000 * seconds)
+        a1, t1 = page.evaluate(read), time.perf_counter()
+        page.get_by_text("❚❚ Pause").first.click()
+        browser.close()
+    server.shutdown()
+    return {"frames_per_s": round((a1 - a0) / (t1 - t0), 2)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -139,6 +139,8 @@
   function syncKeys(fig) {
     syncCaption(fig);
     const gd = fig.div;
+    // The drawing is described by the figure's text alternative; its hundreds of labels are noise to a screen reader.
+    gd.querySelectorAll("svg.main-svg").forEach((svg) => svg.setAttribute("aria-hidden", "true"));
     const i = visibleSlider(gd);
     if (!fig.keys || i < 0) return;
     const slider = gd.layout.sliders[i];
@@ -168,7 +170,7 @@
     range.min = "0";
     range.step = "1";
     range.className = "tyshare-key-slider";
-    range.setAttribute("aria-label", `${prefix || "step"}: slider of the figure "${fig.plainTitle}"`);
+    range.setAttribute("aria-label", `${prefix || "step"} (figure slider)`);
     range.addEventListener("input", () => goTo(fig, Number(range.value)));
     keys.appendChild(range);
     fig.range = range;
@@ -236,10 +238,11 @@
     document.querySelectorAll("figure.tyshare-figure").forEach((el) => {
       const script = el.querySelector("script.tyshare-figure-spec");
       if (!script) return;
-      const spec = JSON.parse(script.textContent);
       const caption = el.querySelector(".tyshare-figure-title");
-      figures.push({ el, spec, caption, div: el.querySelector(".tyshare-plot"),
-                     plainTitle: caption ? caption.textContent : "", shownTitle: null });
+      const fig = { el, caption, div: el.querySelector(".tyshare-plot"), shownTitle: null };
+      let spec = null;  // parsed when first needed: a page's specs can weigh megabytes (animation frames)
+      Object.defineProperty(fig, "spec", { get: () => spec || (spec = JSON.parse(script.textContent)) });
+      figures.push(fig);
     });
     addProjectorButton();
     if (figures.length && window.Plotly) drawAll();

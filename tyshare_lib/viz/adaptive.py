@@ -26,11 +26,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-NARROW_PX = 700            # below this figure width (CSS px) panels stack and the legend moves above them
+NARROW_PX = 560            # below this figure width (CSS px) panels stack and the legend moves above them;
+                           # a laptop's 650-px column keeps side-by-side panels (stacked, they outgrow its screen)
 NARROW_FONT_SIZE = 14      # a phone is held close: smaller type still reads, and more words fit on a line
 NARROW_PANEL_PX = 300      # height of one panel once stacked
 PROJECTOR_MIN_FONT = 24    # px; what a room reads at 1280 × 720
-PROJECTOR_MAX_HEIGHT = 560  # px; figure + caption + controls on one 1280 × 720 screen
+PROJECTOR_MAX_HEIGHT = 620  # px; with its caption and controls, on one 1280 × 720 screen
+PROJECTOR_WIDTH_PX = 1200  # the figure's width in projector mode at 1280 px (the sidebars are hidden)
 PROJECTOR_LINE_SCALE = 2.0
 PROJECTOR_MARKER_SCALE = 1.6
 DARK = dict(paper="#14181e", plot="#1b2028", text="#e8e8e8", grid="#3a4250", line="#b0b8c4")
@@ -84,9 +86,10 @@ def caption_title(spec: dict) -> str:
     layout.setdefault("meta", {})
     if isinstance(layout["meta"], Mapping):
         layout["meta"] = {**layout["meta"], "title": text}
+    # The title's lines leave the figure; whatever else sat above the panels (a legend, a menu) keeps its room.
+    lines = text.count("<br>") + 1 if text else 0
     margin = layout.setdefault("margin", {})
-    top_things = bool(layout.get("updatemenus")) or _legend_on_top(layout) or _has_top_annotation(layout)
-    margin["t"] = 50 if top_things else 20
+    margin["t"] = max(20, int(margin.get("t", 80)) - 28 * lines)
     for frame in spec.get("frames") or []:
         flayout = frame.get("layout") or {}
         if "title" in flayout:
@@ -97,19 +100,11 @@ def caption_title(spec: dict) -> str:
     return text
 
 
-def _legend_on_top(layout: Mapping[str, Any]) -> bool:
-    legend = layout.get("legend") or {}
-    return float(legend.get("y", 1.0)) >= 1.0 and legend.get("orientation") == "h"
-
-
 def _has_top_annotation(layout: Mapping[str, Any]) -> bool:
     return any(a.get("yref") == "paper" and float(a.get("y", 0)) >= 0.98 for a in layout.get("annotations") or [])
 
 
 # ---------------------------------------------------------------------------------------------- narrow
-NARROW_LEGEND_CHARS = 18  # a legend entry longer than this gets a row of its own on a phone
-
-
 def _legend_names(spec: Mapping[str, Any]) -> list[str]:
     """The names the legend shows (one per legend group)."""
     seen, names = set(), []
@@ -124,65 +119,118 @@ def _legend_names(spec: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def narrow_variant(spec: Mapping[str, Any]) -> dict:
-    """The layout patch for a narrow figure: panels stacked one per row, legend on top, smaller type.
-
-    Heights are worked out in pixels (a panel, the gap a panel's x ticks, axis title and the next panel's
-    title need, the legend's rows, the menu) and turned into the paper fractions plotly wants."""
-    layout = spec.get("layout", {})
-    font = NARROW_FONT_SIZE
-    line = round(font * 1.5)
-    patch: dict[str, Any] = {"font": {"size": font}}
-    margin = dict(layout.get("margin") or {})
-    # Cells: each distinct (x domain, y domain) that holds a cartesian subplot.
+def _cells(layout: Mapping[str, Any]) -> dict[tuple, list[str]]:
+    """Each distinct (x domain, y domain) that holds a cartesian subplot, with the x axes drawn in it."""
     xs, ys = _axes(layout, "x"), _axes(layout, "y")
     cells: dict[tuple, list[str]] = {}
     for xref, xaxis in xs.items():
         yref = str(xaxis.get("anchor", "y"))
         if yref in ys and not xaxis.get("overlaying"):
             cells.setdefault((_domain(xaxis), _domain(ys[yref])), []).append(xref)
-    stacked = len({c[0] for c in cells}) > 1
+    return cells
+
+
+def _spread(sizes: list[float], gap: float, total: float) -> list[tuple[float, float]]:
+    """Intervals of [0, 1], first at the start, with the given relative sizes and ``gap`` (a fraction) between."""
+    free = max(total - gap * (len(sizes) - 1), 0.1)
+    out, start = [], 0.0
+    for size in sizes:
+        length = free * size / sum(sizes)
+        out.append((round(start, 4), round(min(start + length, 1.0), 4)))
+        start += length + gap
+    return out
+
+
+def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float | None = None,
+           height_px: float | None = None, panel_px: float = 300, legend_chars: int = 18) -> dict:
+    """A layout patch that re-spaces the figure for type of ``font`` px: gaps between panels, margins, the
+    legend (in columns on top) and the menu are worked out in pixels, then turned into plotly's fractions.
+
+    ``stack`` puts every panel on a row of its own, ``panel_px`` high (a phone). Otherwise the grid is kept,
+    each row and column keeping its share, within ``width_px`` × ``height_px`` (a projector)."""
+    layout = spec.get("layout", {})
+    line = round(font * 1.3)
+    cells = _cells(layout)
     titled = _has_top_annotation(layout)
     names = _legend_names(spec)
     shows_legend = layout.get("showlegend", True) is not False and bool(names)
-    columns = 2 if max((len(n) for n in names), default=0) <= NARROW_LEGEND_CHARS else 1
-    legend_px = (-(-len(names) // columns) * line + 8) if shows_legend else 0
-    menu_px = 2 * line if layout.get("updatemenus") and any(
-        m.get("type", "dropdown") == "dropdown" for m in layout["updatemenus"]) else 0
-    top = 10 + legend_px + menu_px + (line + 6 if titled else 0)
-    bottom = float(margin.get("b", 60))
-    base_plot = float(layout.get("height") or 450) - float(margin.get("t", 80)) - bottom
-    if stacked:
-        order = sorted(cells, key=lambda c: (-c[1][1], c[0][0]))  # row-major, top-left first
-        n = len(order)
-        gap_px = 2 * line + 3 * line  # x ticks + x-axis title, then the next panel's title
-        plot_px = n * NARROW_PANEL_PX + (n - 1) * gap_px
-        new_domain = {}
-        for i, cell in enumerate(order):
-            hi = 1.0 - i * (NARROW_PANEL_PX + gap_px) / plot_px
-            new_domain[cell] = (0.0, 1.0), (round(max(hi - NARROW_PANEL_PX / plot_px, 0.0), 4), round(hi, 4))
+    longest = max((len(n) for n in names), default=0) + 4  # the symbol and the space after it
+    legend_right = shows_legend and not stack  # a projector is wide and short: the legend goes to the side
+    columns = 1
+    if shows_legend and not legend_right:
+        columns = max(1, min(len(names), int((width_px or legend_chars * 2 * font * 0.6) // (longest * font * 0.6))))
+    legend_px = (-(-len(names) // columns) * line + 8) if shows_legend and not legend_right else 0
+    dropdown = any(m.get("type", "dropdown") == "dropdown" for m in layout.get("updatemenus") or [])
+    menu_px = 2 * line if dropdown else 0
+    top = round(10 + legend_px + menu_px + (line + 6 if titled else 0))
+    axis_titled = {letter: any(isinstance(a.get("title"), Mapping) and a["title"].get("text")
+                               for k, a in layout.items() if k.startswith(f"{letter}axis") and isinstance(a, Mapping))
+                   for letter in "xy"}
+    xaxis_px = round(1.3 * line + (1.2 * line if axis_titled["x"] else 0))  # tick labels, then the axis title
+    slider_px = round(2 * line + 30) if layout.get("sliders") else 0           # current value, rail, step labels
+    bottom = xaxis_px + (slider_px + 8 if slider_px else 0) + 10
+    row_gap_px = xaxis_px + (line + 6 if titled else 0.5 * line)
+    left = round(3.4 * font + (1.4 * font if axis_titled["y"] else 0))
+    right = round(longest * font * 0.6 + 20) if legend_right else 15
+    patch: dict[str, Any] = {"font": {"size": font}, "margin": {"t": top, "l": left, "r": right, "b": bottom}}
+    xs = _axes(layout, "x")
+    if cells:
+        if stack:
+            order = sorted(cells, key=lambda c: (-c[1][1], c[0][0]))  # row-major, top-left first
+            plot_px = len(order) * panel_px + (len(order) - 1) * row_gap_px
+            ys_new = _spread([1.0] * len(order), row_gap_px / plot_px, 1.0)
+            new_domain = {cell: ((0.0, 1.0), (1 - y1, 1 - y0)) for cell, (y0, y1) in zip(order, ys_new)}
+        else:
+            plot_px = (height_px or float(layout.get("height") or 450)) - top - bottom
+            rows = sorted({c[1] for c in cells}, key=lambda d: -d[1])
+            cols = sorted({c[0] for c in cells})
+            row_iv = _spread([d[1] - d[0] for d in rows], row_gap_px / max(plot_px, 1), 1.0)
+            col_gap = (left + 0.8 * font) / max((width_px or 1000) - left - right, 1)
+            col_iv = _spread([d[1] - d[0] for d in cols], col_gap, 1.0)
+            new_domain = {}
+            for cell in cells:
+                (x0, x1), (y0, y1) = cell
+                # a panel spanning columns or rows keeps spanning them
+                c_first = next(i for i, d in enumerate(cols) if d[0] >= x0 - 1e-6)
+                c_last = max(i for i, d in enumerate(cols) if d[1] <= x1 + 1e-6)
+                r_first = next(i for i, d in enumerate(rows) if d[1] <= y1 + 1e-6)
+                r_last = max(i for i, d in enumerate(rows) if d[0] >= y0 - 1e-6)
+                new_domain[cell] = ((col_iv[c_first][0], col_iv[c_last][1]),
+                                    (1 - row_iv[r_last][1], 1 - row_iv[r_first][0]))
         for cell, xrefs in cells.items():
             xd, yd = new_domain[cell]
             for xref in xrefs:
-                patch[_axis_key(xref)] = {"domain": list(xd)}
-                patch[_axis_key(str(xs[xref].get("anchor", "y")))] = {"domain": list(yd)}
+                patch[_axis_key(xref)] = {"domain": [round(v, 4) for v in xd]}
+                patch[_axis_key(str(xs[xref].get("anchor", "y")))] = {"domain": [round(v, 4) for v in yd]}
         patch["annotations"] = [_moved_annotation(a, cells, new_domain) for a in layout.get("annotations") or []]
     else:
-        plot_px = max(base_plot, 260.0)
-    patch["height"] = round(plot_px + top + bottom)
-    patch["margin"] = {"t": top, "l": 55, "r": 15}
-    if shows_legend:  # on top of everything, two columns
-        patch["legend"] = {"orientation": "h", "xref": "container", "yref": "container", "x": 0.02, "y": 1,
-                           "xanchor": "left", "yanchor": "top", "entrywidth": 0.96 / columns, "entrywidthmode": "fraction",
-                           "bgcolor": "rgba(0,0,0,0)", "font": {"size": font - 1}}
-    if menu_px:
-        patch["updatemenus"] = [{"y": 1.0, "yanchor": "bottom", "pad": {"b": line + 6 if titled else 4}}
-                                if m.get("type", "dropdown") == "dropdown" else {}
+        plot_px = (height_px or float(layout.get("height") or 450)) - top - bottom
+    patch["height"] = round(plot_px + top + bottom) if stack else round(height_px or float(layout.get("height") or 450))
+    if legend_right:
+        patch["legend"] = {"orientation": "v", "xref": "paper", "yref": "paper", "x": 1.01, "y": 1,
+                           "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font}}
+    elif shows_legend:  # on top of everything, in columns
+        patch["legend"] = {"orientation": "h", "xref": "container", "yref": "container", "x": 0.01, "y": 1,
+                           "xanchor": "left", "yanchor": "top", "entrywidth": round(0.97 / columns, 3),
+                           "entrywidthmode": "fraction", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font}}
+    if dropdown:
+        patch["updatemenus"] = [{"y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left",
+                                 "pad": {"b": line + 6 if titled else 4, "t": 0}, "font": {"size": font}}
+                                if m.get("type", "dropdown") == "dropdown" else {"font": {"size": font}}
                                 for m in layout["updatemenus"]]
-    if layout.get("sliders"):
-        patch["sliders"] = [{"font": {"size": font - 2}, "currentvalue": {"font": {"size": font}}}
-                            for _ in layout["sliders"]]
+    if layout.get("sliders"):  # below the bottom panel's tick labels and axis title
+        patch["sliders"] = [{"font": {"size": font}, "currentvalue": {"font": {"size": font}},
+                             "y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4, "b": 0}} for _ in layout["sliders"]]
+        if layout.get("updatemenus"):  # the play buttons sit beside the slider
+            patch["updatemenus"] = merge(patch.get("updatemenus", [{} for _ in layout["updatemenus"]]), [
+                {"y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4}} if m.get("type") == "buttons" else {}
+                for m in layout["updatemenus"]])
     return patch
+
+
+def narrow_variant(spec: Mapping[str, Any]) -> dict:
+    """The layout patch for a narrow figure (a phone): panels stacked one per row, legend on top."""
+    return regrid(spec, font=NARROW_FONT_SIZE, stack=True, panel_px=NARROW_PANEL_PX)
 
 
 def _moved_annotation(ann: Mapping[str, Any], cells: Mapping[tuple, Any], new_domain: Mapping[tuple, Any]) -> dict:
@@ -190,56 +238,70 @@ def _moved_annotation(ann: Mapping[str, Any], cells: Mapping[tuple, Any], new_do
     if ann.get("xref", "paper") != "paper" or ann.get("yref", "paper") != "paper":
         return {}
     x, y = float(ann.get("x", 0.5)), float(ann.get("y", 0.5))
-    for cell in cells:
-        (x0, x1), (y0, y1) = cell
-        if x0 - 1e-6 <= x <= x1 + 1e-6 and y0 - 0.02 <= y <= y1 + 0.12:  # inside, or its title above it
-            (nx0, nx1), (ny0, ny1) = new_domain[cell]
-            fx = (x - x0) / (x1 - x0) if x1 > x0 else 0.5
-            fy = (y - y0) / (y1 - y0) if y1 > y0 else 1.0
-            return {"x": round(nx0 + fx * (nx1 - nx0), 4), "y": round(ny0 + fy * (ny1 - ny0), 4)}
-    return {}
+    # the panel it sits in, or whose top edge it sits on (a subplot title): the nearest top edge wins
+    near = [cell for cell in cells if cell[0][0] - 1e-6 <= x <= cell[0][1] + 1e-6
+            and cell[1][0] - 0.02 <= y <= cell[1][1] + 0.12]
+    if not near:
+        return {}
+    cell = min(near, key=lambda c: abs(y - c[1][1]))
+    (x0, x1), (y0, y1) = cell
+    (nx0, nx1), (ny0, ny1) = new_domain[cell]
+    fx = (x - x0) / (x1 - x0) if x1 > x0 else 0.5
+    if abs(y - y1) < 0.03:  # on the top edge: stay on it
+        return {"x": round(nx0 + fx * (nx1 - nx0), 4), "y": round(ny1, 4)}
+    fy = (y - y0) / (y1 - y0) if y1 > y0 else 1.0
+    return {"x": round(nx0 + fx * (nx1 - nx0), 4), "y": round(ny0 + fy * (ny1 - ny0), 4)}
 
 
 # ---------------------------------------------------------------------------------------------- projector
+def merge(a: Any, b: Any) -> Any:
+    """``b`` merged into ``a`` as the page script merges a variant: dicts key by key, lists of dicts item by
+    item, anything else replaced (``a`` is not changed)."""
+    if isinstance(b, list):
+        if isinstance(a, list) and all(isinstance(x, Mapping) for x in b):
+            return [merge(x, b[i]) if i < len(b) else x for i, x in enumerate(a)] + list(b[len(a):])
+        return list(b)
+    if isinstance(b, Mapping):
+        out = dict(a) if isinstance(a, Mapping) else {}
+        for key, value in b.items():
+            out[key] = merge(out.get(key), value)
+        return out
+    return b
+
+
 def projector_variant(spec: Mapping[str, Any]) -> dict:
     """Layout and per-trace patches for a projector: big type, thick lines, high contrast, one screen high."""
     layout = spec.get("layout", {})
     base = float((layout.get("font") or {}).get("size") or 17)
+    size = PROJECTOR_MIN_FONT
 
     def big(font: Mapping[str, Any] | None) -> dict:  # at least the minimum; larger type stays larger
-        size = (font or {}).get("size")
-        return {"size": max(PROJECTOR_MIN_FONT, round(float(size or base) * PROJECTOR_MIN_FONT / base))}
+        return {"size": max(size, round(float((font or {}).get("size") or base) * size / base))}
 
-    out: dict[str, Any] = {"font": {"size": PROJECTOR_MIN_FONT, "color": "#000"},
-                           "height": min(float(layout.get("height") or 450), PROJECTOR_MAX_HEIGHT),
-                           "legend": {"font": big((layout.get("legend") or {}).get("font"))}}
-    margin = layout.get("margin") or {}
-    out["margin"] = {"l": max(90, margin.get("l", 80)), "b": max(70, margin.get("b", 80))}
+    height = min(float(layout.get("height") or 450), PROJECTOR_MAX_HEIGHT)
+    out = regrid(spec, font=size, stack=False, width_px=PROJECTOR_WIDTH_PX, height_px=height)
+    out = merge(out, {"font": {"color": "#000"}})
     for key, axis in layout.items():
         if _AXIS.match(key) and isinstance(axis, Mapping):
-            out[key] = {"gridcolor": "#b0b0b0", "linecolor": "#000", "linewidth": 2, "tickwidth": 2,
-                        "tickfont": big(axis.get("tickfont")), "title": {"font": big(None)}}
+            out[key] = merge(out.get(key), {"gridcolor": "#b0b0b0", "linecolor": "#000", "linewidth": 2,
+                                            "tickwidth": 2, "tickfont": big(axis.get("tickfont")),
+                                            "title": {"font": big(None)}})
     if layout.get("annotations"):
-        out["annotations"] = [{"font": big(a.get("font"))} for a in layout["annotations"]]
-    if layout.get("sliders"):
-        out["sliders"] = [{"font": big(s.get("font")), "currentvalue": {"font": big(None)}} for s in layout["sliders"]]
-    if layout.get("updatemenus"):
-        out["updatemenus"] = [{"font": big(m.get("font"))} for m in layout["updatemenus"]]
+        out["annotations"] = merge(out.get("annotations", []), [{"font": big(a.get("font"))} for a in layout["annotations"]])
     traces = []
     for trace in spec.get("data", []):
         t: dict[str, Any] = {}
         if trace.get("type", "scatter") == "scatter":
             t["line"] = {"width": round(float((trace.get("line") or {}).get("width", 2)) * PROJECTOR_LINE_SCALE, 1)}
-            size = (trace.get("marker") or {}).get("size", 6)
-            if isinstance(size, (int, float)):
-                t["marker"] = {"size": round(float(size) * PROJECTOR_MARKER_SCALE, 1)}
+            marker_size = (trace.get("marker") or {}).get("size", 6)
+            if isinstance(marker_size, (int, float)):
+                t["marker"] = {"size": round(float(marker_size) * PROJECTOR_MARKER_SCALE, 1)}
         if trace.get("text") is not None or trace.get("texttemplate") is not None:
-            t["textfont"] = {"size": PROJECTOR_MIN_FONT}
+            t["textfont"] = {"size": size}
         traces.append(t)
     return {"layout": out, "traces": traces}
 
 
-# ---------------------------------------------------------------------------------------------- dark
 def dark_variant(spec: Mapping[str, Any]) -> dict:
     """Layout and per-trace patches for the theme's dark mode: background, text, grid and black marks."""
     layout = spec.get("layout", {})

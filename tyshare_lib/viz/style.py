@@ -90,7 +90,7 @@ def figure_html(fig: go.Figure | dict) -> str:
     return (f'<figure class="tyshare-figure" aria-describedby="alt-{uid}">'
             f'<figcaption class="tyshare-figure-title" aria-live="polite">{spec["title"]}</figcaption>'
             f'<p id="alt-{uid}" class="tyshare-visually-hidden">{html.escape(spec["alt"])}</p>'
-            f'<div id="{uid}" class="plotly-graph-div tyshare-plot" aria-hidden="true" '
+            f'<div id="{uid}" class="plotly-graph-div tyshare-plot" '
             f'style="height:{height}px; width:100%;"></div>'
             f'<script type="application/json" class="tyshare-figure-spec">{payload}</script></figure>')
 
