@@ -25,19 +25,7 @@ def three_panels() -> go.Figure:
 
 
 def merged(spec: dict, variant: dict) -> dict:
-    """What tyshare.js does with a variant's layout (objects key by key, lists of objects item by item)."""
-    def merge(a, b):
-        if isinstance(b, list):
-            if isinstance(a, list) and all(isinstance(x, dict) for x in b):
-                return [merge(x, b[i]) if i < len(b) else x for i, x in enumerate(a)] + b[len(a):]
-            return list(b)
-        if isinstance(b, dict):
-            out = dict(a) if isinstance(a, dict) else {}
-            for k, v in b.items():
-                out[k] = merge(out.get(k), v)
-            return out
-        return b
-    return merge(spec["layout"], variant["layout"])
+    return adaptive.merge(spec["layout"], variant["layout"])
 
 
 def test_narrow_stacks_side_by_side_panels_top_to_bottom_without_overlap():
@@ -60,7 +48,18 @@ def test_narrow_leaves_a_single_column_figure_unstacked():
     fig = styled(go.Figure(go.Scatter(y=[1, 2], name="only")), title="t", height=400)
     spec = adaptive.book_spec(fig.to_plotly_json(), {})
     narrow = spec["variants"]["narrow"]["layout"]
-    assert not any(k.startswith(("xaxis", "yaxis")) for k in narrow)
+    assert narrow["xaxis"]["domain"] == [0.0, 1.0] and narrow["yaxis"]["domain"] == [0.0, 1.0]
+    assert narrow["height"] >= adaptive.NARROW_PANEL_PX
+
+
+def test_projector_keeps_the_grid_and_spaces_it_for_big_type():
+    spec = adaptive.book_spec(three_panels().to_plotly_json(), {})
+    layout = merged(spec, spec["variants"]["projector"])
+    left, right, bottom = (layout[k]["domain"] for k in ("xaxis", "xaxis2", "xaxis3"))
+    assert left[1] < right[0] and bottom == [left[0], right[1]]  # side by side; the wide panel still spans both
+    top_row, bottom_row = layout["yaxis"]["domain"], layout["yaxis3"]["domain"]
+    gap_px = (top_row[0] - bottom_row[1]) * (layout["height"] - layout["margin"]["t"] - layout["margin"]["b"])
+    assert gap_px >= 3 * adaptive.PROJECTOR_MIN_FONT  # ticks, axis title and the next panel's title fit between
 
 
 def test_projector_makes_every_font_at_least_24px_and_lines_thicker():
