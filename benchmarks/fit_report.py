@@ -113,42 +113,28 @@ def table(records: list[dict], sizes: list[str], pages: list[str]) -> str:
 
 
 def worst(records: list[dict], n: int) -> list[str]:
-    """The ``n`` worst faults: sideways scroll first, then clipped texts by px hidden, overlaps by area."""
+    """The ``n`` worst faults, at most one per figure and size so that they show ``n`` different places to fix:
+    clipped texts by the px hidden, overlaps by the side of the square of the same area, sideways scroll by
+    the px it scrolls."""
     faults = [(r["size"], r["page"], f) for r in records for f in r["report"]["faults"]]
-    # Mix kinds fairly: a clip of 30 px and an overlap of 30×30 px are about as bad for a reader.
-    faults.sort(key=lambda x: -(x[2]["severity"] if x[2]["kind"] != "overlap" else x[2]["severity"] ** 0.5))
-    return [f"[{size}] {page}: {f['message']}" for size, page, f in faults[:n]]
+    faults.sort(key=lambda x: -(x[2]["severity"] ** 0.5 if x[2]["kind"] == "overlap" else x[2]["severity"]))
+    seen, out = set(), []
+    for size, page, f in faults:
+        if (size, page, f["figure"]) not in seen:
+            seen.add((size, page, f["figure"]))
+            out.append(f"[{size}] {page}: {f['message']}")
+    return out[:n]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--html", type=Path, default=None, help="built book folder (default $TYSHARE_BUILT or _build/html)")
-    ap.add_argument("--pages", nargs="*", default=None, help="pages under the folder (default: the toc's)")
-    ap.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
-    ap.add_argument("--worst", type=int, default=10, help="how many worst faults to print (default 10)")
-    ap.add_argument("--all", action="store_true", help="print every fault, grouped by size and page")
-    ap.add_argument("--json", type=Path, default=None, help="write every record to this file")
-    ap.add_argument("--screenshots", type=Path, default=None, help="save full-page screenshots in this folder")
-    ap.add_argument("--check-zoom", action="store_true",
-                    help="only compare Chromium's real 150 %% zoom with the emulation the test uses")
-    args = ap.parse_args(argv)
-    folder = (args.html or built_folder()).resolve()
-    if args.check_zoom:
-        for row in check_zoom(folder):
-            print(row)
-        return 0
-    pages = args.pages or book_pages()
-    if not (folder / pages[0]).exists():
-        print(f"no built book at {folder}: run `jupyter-book build . --all -W` or give --html", file=sys.stderr)
-        return 0
-    start, cpu = time.perf_counter(), time.process_time()
-    records = run(folder, pages, args.sizes, args.screenshots)
-    wall = time.perf_counter() - start
-    print(f"built book: {folder}   ({len(pages)} pages × {len(args.sizes)} sizes in {wall:.0f} s wall, "
-          f"{time.process_time() - cpu:.1f} s CPU in this process; Chromium's own CPU not counted)\n")
-    print(table(records, args.sizes, pages))
+def report(records: list[dict], sizes: list[str], pages: list[str], args) -> None:
+    print(table(records, sizes, pages))
     print(f"\nthe {args.worst} worst:")
     for line in worst(records, args.worst):
+        print("  " + line)
+    overlaps = [dict(r, report=dict(r["report"], faults=[f for f in r["report"]["faults"] if f["kind"] == "overlap"]))
+                for r in records]
+    print(f"\nthe {args.worst} worst overlaps:")
+    for line in worst(overlaps, args.worst):
         print("  " + line)
     print("\nper figure: on-screen height with sliders/menus (px) and smallest text (px), per size")
     for r in records:
@@ -162,6 +148,42 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n[{r['size']}] {r['page']}: {len(r['report']['faults'])} fault(s)")
                 for f in r["report"]["faults"]:
                     print("  - " + f["message"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--html", type=Path, default=None, help="built book folder (default $TYSHARE_BUILT or _build/html)")
+    ap.add_argument("--pages", nargs="*", default=None, help="pages under the folder (default: the toc's)")
+    ap.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--worst", type=int, default=10, help="how many worst faults to print (default 10)")
+    ap.add_argument("--all", action="store_true", help="print every fault, grouped by size and page")
+    ap.add_argument("--json", type=Path, default=None, help="write every record to this file")
+    ap.add_argument("--screenshots", type=Path, default=None, help="save full-page screenshots in this folder")
+    ap.add_argument("--from-json", type=Path, default=None, help="print the report of a run saved with --json")
+    ap.add_argument("--check-zoom", action="store_true",
+                    help="only compare Chromium's real 150 %% zoom with the emulation the test uses")
+    args = ap.parse_args(argv)
+    folder = (args.html or built_folder()).resolve()
+    if args.from_json:
+        records = json.loads(args.from_json.read_text())
+        sizes = [s for s in SIZES if any(r["size"] == s for r in records)]
+        pages = list(dict.fromkeys(r["page"] for r in records))
+        report(records, sizes, pages, args)
+        return 0
+    if args.check_zoom:
+        for row in check_zoom(folder):
+            print(row)
+        return 0
+    pages = args.pages or book_pages()
+    if not (folder / pages[0]).exists():
+        print(f"no built book at {folder}: run `jupyter-book build . --all -W` or give --html", file=sys.stderr)
+        return 0
+    start, cpu = time.perf_counter(), time.process_time()
+    records = run(folder, pages, args.sizes, args.screenshots)
+    wall = time.perf_counter() - start
+    print(f"built book: {folder}   ({len(pages)} pages × {len(args.sizes)} sizes in {wall:.0f} s wall, "
+          f"{time.process_time() - cpu:.1f} s CPU in this process; Chromium's own CPU not counted)\n")
+    report(records, args.sizes, pages, args)
     if args.json:
         args.json.write_text(json.dumps(records, indent=1, ensure_ascii=False))
         print(f"\nwrote {args.json}")
