@@ -95,3 +95,18 @@ def test_neighbours_table_and_agreement_figure():
     assert list(fig.data[0].x) == [0.5, 0.25]
     with pytest.raises(TypeError, match="agreement"):
         viz.figure_agreement({})
+
+
+def test_import_skips_only_jsonschemas_iri_grammars():
+    """A fresh interpreter: importing the chapter's figures imports jsonschema without compiling
+    rfc3987_syntax's grammars, and leaves rfc3987_syntax importable; the other format checkers stay."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tyshare_lib.viz import embeddings\n"
+            "assert 'jsonschema' in sys.modules and 'rfc3987_syntax' not in sys.modules\n"
+            "import jsonschema; checkers = jsonschema.FormatChecker().checkers\n"
+            "assert 'email' in checkers and 'date' in checkers\n"
+            "import importlib.util\n"
+            "if importlib.util.find_spec('rfc3987_syntax'): import rfc3987_syntax\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
