@@ -110,7 +110,7 @@ async (options = {}) => {
     if (text(L.title)) return short(text(L.title));
     const figure = gd.closest('figure');  // the book may show the title as an HTML caption instead
     const caption = figure && figure.querySelector('figcaption');
-    if (caption && clean(caption.textContent)) return short(clean(caption.textContent));
+    if (caption && clean(caption.innerText || caption.textContent)) return short(clean(caption.innerText || caption.textContent));
     const axes = Object.keys(L).filter(k => /^[xy]axis\d*$/.test(k)).sort()
       .map(k => text(L[k].title)).filter(Boolean);
     const notes = (L.annotations || []).map(a => clean(a.text)).filter(Boolean);
