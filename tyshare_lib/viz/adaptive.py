@@ -31,7 +31,7 @@ NARROW_PX = 560            # below this figure width (CSS px) panels stack and t
 NARROW_FONT_SIZE = 14      # a phone is held close: smaller type still reads, and more words fit on a line
 NARROW_PANEL_PX = 300      # height of one panel once stacked
 PROJECTOR_MIN_FONT = 24    # px; what a room reads at 1280 × 720
-PROJECTOR_MAX_HEIGHT = 620  # px; with its caption and controls, on one 1280 × 720 screen
+PROJECTOR_MAX_HEIGHT = 660  # px; with its one-line caption and its controls, on one 1280 × 720 screen
 PROJECTOR_WIDTH_PX = 1200  # the figure's width in projector mode at 1280 px (the sidebars are hidden)
 PROJECTOR_LINE_SCALE = 2.0
 PROJECTOR_MARKER_SCALE = 1.6
@@ -169,7 +169,7 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
     xaxis_px = round(1.3 * line + (1.2 * line if axis_titled["x"] else 0))  # tick labels, then the axis title
     slider_px = round(2 * line + 30) if layout.get("sliders") else 0           # current value, rail, step labels
     bottom = xaxis_px + (slider_px + 8 if slider_px else 0) + 10
-    row_gap_px = xaxis_px + (line + 6 if titled else 0.5 * line)
+    row_gap_px = xaxis_px + (1.7 * line if titled else 0.5 * line)  # a panel title may be larger type
     left = round(3.4 * font + (1.4 * font if axis_titled["y"] else 0))
     right = round(longest * font * 0.6 + 20) if legend_right else 15
     patch: dict[str, Any] = {"font": {"size": font}, "margin": {"t": top, "l": left, "r": right, "b": bottom}}
@@ -212,7 +212,8 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
     elif shows_legend:  # on top of everything, in columns
         patch["legend"] = {"orientation": "h", "xref": "container", "yref": "container", "x": 0.01, "y": 1,
                            "xanchor": "left", "yanchor": "top", "entrywidth": round(0.97 / columns, 3),
-                           "entrywidthmode": "fraction", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font}}
+                           "entrywidthmode": "fraction", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font},
+                           "maxheight": 1}  # never a scroll box: every entry shown
     if dropdown:
         patch["updatemenus"] = [{"y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left",
                                  "pad": {"b": line + 6 if titled else 4, "t": 0}, "font": {"size": font}}
@@ -247,8 +248,8 @@ def _moved_annotation(ann: Mapping[str, Any], cells: Mapping[tuple, Any], new_do
     (x0, x1), (y0, y1) = cell
     (nx0, nx1), (ny0, ny1) = new_domain[cell]
     fx = (x - x0) / (x1 - x0) if x1 > x0 else 0.5
-    if abs(y - y1) < 0.03:  # on the top edge: stay on it
-        return {"x": round(nx0 + fx * (nx1 - nx0), 4), "y": round(ny1, 4)}
+    if y >= y1 - 0.03:  # on (or above) the top edge: a panel title, which now sits right on its panel
+        return {"x": round(nx0 + fx * (nx1 - nx0), 4), "y": round(ny1, 4), "yanchor": "bottom"}
     fy = (y - y0) / (y1 - y0) if y1 > y0 else 1.0
     return {"x": round(nx0 + fx * (nx1 - nx0), 4), "y": round(ny0 + fy * (ny1 - ny0), 4)}
 
