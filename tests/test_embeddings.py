@@ -158,6 +158,17 @@ def test_training_lowers_the_loss_and_is_seeded(corpus):
     assert a.parameters == count_lm_parameters(config).total
 
 
+def test_training_runs_on_one_cpu_thread_and_restores_the_setting(corpus, monkeypatch):
+    seen = []
+    real_step = torch.optim.Adam.step
+    monkeypatch.setattr(torch.optim.Adam, "step", lambda self, *a, **k: (seen.append(torch.get_num_threads()),
+                                                                          real_step(self, *a, **k))[1])
+    before = torch.get_num_threads()
+    train_lm(LMConfig(vocab_size=200, embedding_size=8, hidden_size=8), corpus.train, steps=3, batch_size=4,
+             seq_len=8, device="cpu")
+    assert seen == [1, 1, 1] and torch.get_num_threads() == before
+
+
 def test_perplexity_of_a_uniform_model_is_the_vocabulary_size():
     m = LanguageModel(SMALL, device="cpu")
     with torch.no_grad():
