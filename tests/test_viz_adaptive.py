@@ -129,3 +129,12 @@ def test_theme_switches_figures_made_after_the_call_and_refuses_unknown_names():
     assert styled(go.Figure(go.Scatter(y=[1]))).layout.font.size < adaptive.PROJECTOR_MIN_FONT
     with pytest.raises(ArgumentError, match="name"):
         tyshare_lib.theme("dark-ish")
+
+
+def test_the_book_slider_sits_below_the_bottom_axis_title_with_room_for_it():
+    fig = styled(go.Figure(go.Scatter(x=[0], y=[0])), xaxis_title="training step", margin=dict(b=40))
+    explorer = Explorer(fig, lambda v: Patch({0: {"y": [v]}}), {"v": type("C", (), {"value": 1})()}, "v", [1, 2])
+    layout = adaptive.book_spec(explorer.static_figure(), {})["layout"]
+    xaxis_px, slider_px = adaptive._below_panels_px(layout, 17)
+    assert layout["sliders"][0]["pad"]["t"] > xaxis_px > 2 * 17  # tick labels and the axis title come first
+    assert layout["margin"]["b"] >= xaxis_px + slider_px

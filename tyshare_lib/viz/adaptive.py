@@ -141,6 +141,38 @@ def _spread(sizes: list[float], gap: float, total: float) -> list[tuple[float, f
     return out
 
 
+def _axis_titled(layout: Mapping[str, Any]) -> dict[str, bool]:
+    """Whether any x axis, and any y axis, has a title."""
+    return {letter: any(isinstance(a.get("title"), Mapping) and a["title"].get("text")
+                        for k, a in layout.items() if k.startswith(f"{letter}axis") and isinstance(a, Mapping))
+            for letter in "xy"}
+
+
+def _below_panels_px(layout: Mapping[str, Any], font: float) -> tuple[int, int]:
+    """Pixels under the bottom panel for its tick labels and x-axis title, and for a slider (current value,
+    rail, step labels; 0 without one)."""
+    line = round(font * 1.3)
+    xaxis_px = round(1.3 * line + (1.2 * line if _axis_titled(layout)["x"] else 0))
+    slider_px = round(2 * line + 30) if layout.get("sliders") else 0
+    return xaxis_px, slider_px
+
+
+def place_controls(layout: dict) -> None:
+    """Put the sliders and play buttons of a (wide) layout below the bottom panel's tick labels and axis title,
+    with a bottom margin that holds them (in place)."""
+    if not layout.get("sliders"):
+        return
+    font = float((layout.get("font") or {}).get("size") or 17)
+    xaxis_px, slider_px = _below_panels_px(layout, font)
+    for slider in layout["sliders"]:
+        slider["pad"] = {**(slider.get("pad") or {}), "t": xaxis_px + 4}
+    for menu in layout.get("updatemenus") or []:
+        if menu.get("type") == "buttons" and float(menu.get("y", 1)) <= 0:
+            menu["pad"] = {**(menu.get("pad") or {}), "t": xaxis_px + 4}
+    margin = layout.setdefault("margin", {})
+    margin["b"] = max(int(margin.get("b", 80)), xaxis_px + slider_px + 18)
+
+
 def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float | None = None,
            height_px: float | None = None, panel_px: float = 300, legend_chars: int = 18) -> dict:
     """A layout patch that re-spaces the figure for type of ``font`` px: gaps between panels, margins, the
@@ -163,11 +195,8 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
     dropdown = any(m.get("type", "dropdown") == "dropdown" for m in layout.get("updatemenus") or [])
     menu_px = 2 * line if dropdown else 0
     top = round(10 + legend_px + menu_px + (line + 6 if titled else 0))
-    axis_titled = {letter: any(isinstance(a.get("title"), Mapping) and a["title"].get("text")
-                               for k, a in layout.items() if k.startswith(f"{letter}axis") and isinstance(a, Mapping))
-                   for letter in "xy"}
-    xaxis_px = round(1.3 * line + (1.2 * line if axis_titled["x"] else 0))  # tick labels, then the axis title
-    slider_px = round(2 * line + 30) if layout.get("sliders") else 0           # current value, rail, step labels
+    axis_titled = _axis_titled(layout)
+    xaxis_px, slider_px = _below_panels_px(layout, font)
     bottom = xaxis_px + (slider_px + 8 if slider_px else 0) + 10
     row_gap_px = xaxis_px + (1.7 * line if titled else 0.5 * line)  # a panel title may be larger type
     left = round(3.4 * font + (1.4 * font if axis_titled["y"] else 0))
@@ -375,6 +404,7 @@ def book_spec(fig: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
     spec = copy.deepcopy({k: fig[k] for k in ("data", "layout", "frames") if k in fig})
     spec.setdefault("data", [])
     title = caption_title(spec)
+    place_controls(spec["layout"])
     return {**spec, "config": dict(config), "title": title, "alt": describe(fig, title), "narrow_px": NARROW_PX,
             "variants": {"narrow": {"layout": narrow_variant(spec), "traces": []},
                          "projector": projector_variant(spec), "dark": dark_variant(spec)}}
