@@ -175,3 +175,41 @@ def test_the_measurement_catches_known_faults_and_only_those(known_page):
     known_page.evaluate("document.body.insertAdjacentHTML('beforeend', '<div style=\"width: 2000px\">wide</div>')")
     scroll = [f for f in known_page.evaluate(FIT_JS, {"zoom": 1})["faults"] if f["kind"] == "page-scroll"]
     assert len(scroll) == 1 and "div" in scroll[0]["message"]
+
+
+PROJECTOR_SCREEN = {"width": 1280, "height": 720}
+PROJECTOR_MIN_FONT = 24
+
+
+@pytest.fixture(scope="module")
+def projector_page(chromium):
+    """One offline page at 1280 × 720 (a projector) that has asked for projector mode once, by URL; the mode is
+    then remembered (localStorage) across the book's pages, as it is for a teacher."""
+    context = chromium.new_context(viewport=PROJECTOR_SCREEN)
+    yield OfflinePage(context.new_page())
+    context.close()
+
+
+@pytest.mark.parametrize("path", book_pages())
+def test_projector_mode_fits_one_screen(projector_page, fit_book_url, path):
+    """In projector mode (``?projector``, 1280 × 720): every figure's text is at least 24 px, nothing is clipped
+    or drawn over other text, and each figure with its caption and controls fits on one screen."""
+    first = path == book_pages()[0]
+    url = f"{fit_book_url}/{path}" + ("?projector" if first else "")  # later pages: remembered, not asked again
+    projector_page.blocked.clear()
+    open_page(projector_page.page, url)
+    report = projector_page.page.evaluate(FIT_JS, {"zoom": 1})
+    assert projector_page.page.evaluate("document.documentElement.classList.contains('tyshare-projector')"), \
+        "projector mode was not remembered from the first page"
+    problems = [f["message"] for f in report["faults"]]
+    for i, fig in enumerate(report["figures"]):
+        if fig["heightWithCaption"] > PROJECTOR_SCREEN["height"]:
+            problems.append(f"figure {i} {fig['title']!r}: {fig['heightWithCaption']:.0f} px tall with its "
+                            f"caption and controls, more than the {PROJECTOR_SCREEN['height']}-px screen")
+        if fig["minFontPx"] is not None and fig["minFontPx"] < PROJECTOR_MIN_FONT:
+            problems.append(f"figure {i} {fig['title']!r}: smallest text {fig['minFontPx']} px "
+                            f"(< {PROJECTOR_MIN_FONT})")
+    assert projector_page.blocked == []
+    if problems:
+        pytest.fail(f"{len(problems)} projector fault(s) on {path}:\n  - " + "\n  - ".join(problems[:MAX_LISTED]),
+                    pytrace=False)

@@ -138,3 +138,19 @@ def test_the_book_slider_sits_below_the_bottom_axis_title_with_room_for_it():
     xaxis_px, slider_px = adaptive._below_panels_px(layout, 17)
     assert layout["sliders"][0]["pad"]["t"] > xaxis_px > 2 * 17  # tick labels and the axis title come first
     assert layout["margin"]["b"] >= xaxis_px + slider_px
+
+
+def test_wrap_breaks_at_spaces_and_keeps_given_breaks():
+    assert adaptive.wrap("Weight space: loss contours of A and B", 16) == "Weight space:<br>loss contours of<br>A and B"
+    assert adaptive.wrap("short<br>kept as is", 40) == "short<br>kept as is"
+    assert adaptive.wrap("<b>bold</b> words here", 10) == "<b>bold</b> words<br>here"  # tags take no room
+
+
+def test_long_panel_titles_are_wrapped_to_their_panel_in_narrow_and_projector_layouts():
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("A rather long title for a narrow panel indeed", "b"))
+    fig.add_trace(go.Scatter(y=[1]), 1, 1)
+    fig.add_trace(go.Scatter(y=[1]), 1, 2)
+    spec = adaptive.book_spec(styled(fig).to_plotly_json(), {})
+    for name in ("narrow", "projector"):
+        text = merged(spec, spec["variants"][name])["annotations"][0]["text"]
+        assert "<br>" in text and text.replace("<br>", " ") == "A rather long title for a narrow panel indeed", name

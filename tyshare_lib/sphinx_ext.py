@@ -92,7 +92,7 @@ def _on_page(app, pagename: str, templatename: str, context: dict, doctree) -> N
     if PLOTLY_MARKER in context.get("body", ""):
         # Added here, it lands on this page only; deferred like tyshare.js, and before it (priority).
         app.add_js_file(PLOTLY_JS, priority=200, loading_method="defer")
-        app.add_js_file(None, body=INTERRUPTED_ANIMATION_JS, priority=201)
+        app.add_js_file(None, body=INTERRUPTED_ANIMATION_JS, priority=199)
     scripts = context.get("script_files")
     if isinstance(scripts, list):
         scripts[:] = clean_scripts(scripts)
@@ -104,7 +104,8 @@ def _serve_static(app, config) -> None:
 
 def setup(app) -> dict:
     app.connect("config-inited", _serve_static)
-    app.add_js_file(PAGE_JS, priority=600, loading_method="defer")
+    # Right after plotly.js (priority 200) and before MathJax: figures are drawn before formulas are typeset.
+    app.add_js_file(PAGE_JS, priority=201, loading_method="defer")
     app.add_css_file(PAGE_CSS)
     # Late priority: run after sphinx-thebe, myst-nb and the theme have added their scripts.
     app.connect("html-page-context", _on_page, priority=900)

@@ -28,6 +28,7 @@ from typing import Any
 
 NARROW_PX = 560            # below this figure width (CSS px) panels stack and the legend moves above them;
                            # a laptop's 650-px column keeps side-by-side panels (stacked, they outgrow its screen)
+NARROW_MIN_PX = 340         # the narrowest figure served: a 390-px phone's column
 NARROW_FONT_SIZE = 14      # a phone is held close: smaller type still reads, and more words fit on a line
 NARROW_PANEL_PX = 300      # height of one panel once stacked
 PROJECTOR_MIN_FONT = 24    # px; what a room reads at 1280 × 720
@@ -130,6 +131,31 @@ def _cells(layout: Mapping[str, Any]) -> dict[tuple, list[str]]:
     return cells
 
 
+def wrap(text: str, max_chars: int) -> str:
+    """Plotly rich text broken with ``<br>`` at spaces so that no line is longer than ``max_chars`` (where a
+    word allows); existing breaks are kept. Plotly never wraps by itself."""
+    lines = []
+    for part in str(text).split("<br>"):
+        line = ""
+        for word in part.split(" "):
+            if line and len(_plain(line + " " + word)) > max_chars:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "<br>".join(lines)
+
+
+def _within(inner: tuple[float, float], outer: tuple[float, float]) -> bool:
+    return outer[0] - 1e-6 <= inner[0] and inner[1] <= outer[1] + 1e-6
+
+
+def _minimal(domains: set[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The domains that hold no other one: the rows (or columns) of a grid where some panels span several."""
+    return [d for d in domains if not any(o != d and _within(o, d) for o in domains)]
+
+
 def _spread(sizes: list[float], gap: float, total: float) -> list[tuple[float, float]]:
     """Intervals of [0, 1], first at the start, with the given relative sizes and ``gap`` (a fraction) between."""
     free = max(total - gap * (len(sizes) - 1), 0.1)
@@ -173,36 +199,73 @@ def place_controls(layout: dict) -> None:
     margin["b"] = max(int(margin.get("b", 80)), xaxis_px + slider_px + 18)
 
 
+def _panel_title_cell(ann: Mapping[str, Any], cells: Mapping[tuple, Any]) -> tuple | None:
+    """The panel a paper-referenced annotation titles (it sits on or just above the panel's top edge), if any."""
+    if ann.get("xref", "paper") != "paper" or ann.get("yref", "paper") != "paper":
+        return None
+    x, y = float(ann.get("x", 0.5)), float(ann.get("y", 0.5))
+    near = [c for c in cells if c[0][0] - 1e-6 <= x <= c[0][1] + 1e-6 and c[1][1] - 0.03 <= y <= c[1][1] + 0.12]
+    return min(near, key=lambda c: abs(y - c[1][1])) if near else None
+
+
 def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float | None = None,
            height_px: float | None = None, panel_px: float = 300, legend_chars: int = 18) -> dict:
     """A layout patch that re-spaces the figure for type of ``font`` px: gaps between panels, margins, the
-    legend (in columns on top) and the menu are worked out in pixels, then turned into plotly's fractions.
+    legend and the menu are worked out in pixels, then turned into plotly's fractions; panel titles are wrapped
+    to their panel's width.
 
-    ``stack`` puts every panel on a row of its own, ``panel_px`` high (a phone). Otherwise the grid is kept,
-    each row and column keeping its share, within ``width_px`` × ``height_px`` (a projector)."""
+    ``stack`` puts every panel on a row of its own, ``panel_px`` high, with the legend in columns on top (a
+    phone, at least :data:`NARROW_MIN_PX` wide). Otherwise the grid is kept, each row and column keeping its
+    share, within ``width_px`` × ``height_px``, with the legend at the right (a projector: wide and short)."""
     layout = spec.get("layout", {})
+    base_font = float((layout.get("font") or {}).get("size") or 17)
     line = round(font * 1.3)
     cells = _cells(layout)
-    titled = _has_top_annotation(layout)
+    xs = _axes(layout, "x")
+    annotations = layout.get("annotations") or []
     names = _legend_names(spec)
     shows_legend = layout.get("showlegend", True) is not False and bool(names)
     longest = max((len(n) for n in names), default=0) + 4  # the symbol and the space after it
-    legend_right = shows_legend and not stack  # a projector is wide and short: the legend goes to the side
+    legend_right = shows_legend and not stack
     columns = 1
     if shows_legend and not legend_right:
         columns = max(1, min(len(names), int((width_px or legend_chars * 2 * font * 0.6) // (longest * font * 0.6))))
-    legend_px = (-(-len(names) // columns) * line + 8) if shows_legend and not legend_right else 0
+    legend_px = (-(-len(names) // columns) * (line + 6) + 10) if shows_legend and not legend_right else 0
     dropdown = any(m.get("type", "dropdown") == "dropdown" for m in layout.get("updatemenus") or [])
     menu_px = 2 * line if dropdown else 0
-    top = round(10 + legend_px + menu_px + (line + 6 if titled else 0))
     axis_titled = _axis_titled(layout)
     xaxis_px, slider_px = _below_panels_px(layout, font)
     bottom = xaxis_px + (slider_px + 8 if slider_px else 0) + 10
-    row_gap_px = xaxis_px + (1.7 * line if titled else 0.5 * line)  # a panel title may be larger type
     left = round(3.4 * font + (1.4 * font if axis_titled["y"] else 0))
     right = round(longest * font * 0.6 + 20) if legend_right else 15
+    figure_px = (width_px or NARROW_MIN_PX) - left - right
+
+    # Columns first (they do not depend on the rows), then the panel titles wrapped to their columns' width.
+    cols = sorted(_minimal({c[0] for c in cells}))
+    col_iv = _spread([d[1] - d[0] for d in cols], (left + 0.8 * font) / max(figure_px, 1), 1.0) if cols else []
+
+    def new_x(cell: tuple) -> tuple[float, float]:
+        if stack:
+            return (0.0, 1.0)
+        inside = [i for i, d in enumerate(cols) if _within(d, cell[0])]
+        return (col_iv[min(inside)][0], col_iv[max(inside)][1])
+
+    titles: dict[int, str] = {}
+    title_lines = 0
+    for i, ann in enumerate(annotations):
+        cell = _panel_title_cell(ann, cells)
+        if cell is None:
+            continue
+        x0, x1 = new_x(cell)
+        size = float((ann.get("font") or {}).get("size") or base_font) * font / base_font
+        titles[i] = wrap(str(ann.get("text", "")), max(12, int((x1 - x0) * figure_px / (0.56 * max(size, font)))))
+        title_lines = max(title_lines, titles[i].count("<br>") + 1)
+    title_px = round(title_lines * line * 1.15)
+    top = round(10 + legend_px + menu_px + (title_px + 6 if title_lines else 0))
+    row_gap_px = xaxis_px + (title_px + 8 if title_lines else 0.5 * line)
+
     patch: dict[str, Any] = {"font": {"size": font}, "margin": {"t": top, "l": left, "r": right, "b": bottom}}
-    xs = _axes(layout, "x")
+    plot_px = (height_px or float(layout.get("height") or 450)) - top - bottom
     if cells:
         if stack:
             order = sorted(cells, key=lambda c: (-c[1][1], c[0][0]))  # row-major, top-left first
@@ -210,31 +273,25 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
             ys_new = _spread([1.0] * len(order), row_gap_px / plot_px, 1.0)
             new_domain = {cell: ((0.0, 1.0), (1 - y1, 1 - y0)) for cell, (y0, y1) in zip(order, ys_new)}
         else:
-            plot_px = (height_px or float(layout.get("height") or 450)) - top - bottom
-            rows = sorted({c[1] for c in cells}, key=lambda d: -d[1])
-            cols = sorted({c[0] for c in cells})
+            rows = sorted(_minimal({c[1] for c in cells}), key=lambda d: -d[1])  # a spanning panel is no row
             row_iv = _spread([d[1] - d[0] for d in rows], row_gap_px / max(plot_px, 1), 1.0)
-            col_gap = (left + 0.8 * font) / max((width_px or 1000) - left - right, 1)
-            col_iv = _spread([d[1] - d[0] for d in cols], col_gap, 1.0)
             new_domain = {}
-            for cell in cells:
-                (x0, x1), (y0, y1) = cell
-                # a panel spanning columns or rows keeps spanning them
-                c_first = next(i for i, d in enumerate(cols) if d[0] >= x0 - 1e-6)
-                c_last = max(i for i, d in enumerate(cols) if d[1] <= x1 + 1e-6)
-                r_first = next(i for i, d in enumerate(rows) if d[1] <= y1 + 1e-6)
-                r_last = max(i for i, d in enumerate(rows) if d[0] >= y0 - 1e-6)
-                new_domain[cell] = ((col_iv[c_first][0], col_iv[c_last][1]),
-                                    (1 - row_iv[r_last][1], 1 - row_iv[r_first][0]))
+            for cell in cells:  # a panel spanning columns or rows keeps spanning them
+                inside = [i for i, d in enumerate(rows) if _within(d, cell[1])]
+                new_domain[cell] = (new_x(cell), (1 - row_iv[max(inside)][1], 1 - row_iv[min(inside)][0]))
         for cell, xrefs in cells.items():
             xd, yd = new_domain[cell]
             for xref in xrefs:
                 patch[_axis_key(xref)] = {"domain": [round(v, 4) for v in xd]}
                 patch[_axis_key(str(xs[xref].get("anchor", "y")))] = {"domain": [round(v, 4) for v in yd]}
-        patch["annotations"] = [_moved_annotation(a, cells, new_domain) for a in layout.get("annotations") or []]
-    else:
-        plot_px = (height_px or float(layout.get("height") or 450)) - top - bottom
+        patch["annotations"] = [_moved_annotation(a, cells, new_domain) for a in annotations]
+        for i, text in titles.items():
+            if text != annotations[i].get("text"):
+                patch["annotations"][i]["text"] = text
     patch["height"] = round(plot_px + top + bottom) if stack else round(height_px or float(layout.get("height") or 450))
+    for key, axis in layout.items():  # log axes: decades only (plotly's in-between digits are 0.75 × the type)
+        if _AXIS.match(key) and isinstance(axis, Mapping) and axis.get("type") == "log" and "tickvals" not in axis:
+            patch[key] = merge(patch.get(key), {"dtick": 1})
     if legend_right:
         patch["legend"] = {"orientation": "v", "xref": "paper", "yref": "paper", "x": 1.01, "y": 1,
                            "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font}}
@@ -245,7 +302,7 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
                            "maxheight": 1}  # never a scroll box: every entry shown
     if dropdown:
         patch["updatemenus"] = [{"y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left",
-                                 "pad": {"b": line + 6 if titled else 4, "t": 0}, "font": {"size": font}}
+                                 "pad": {"b": title_px + 6 if title_lines else 4, "t": 0}, "font": {"size": font}}
                                 if m.get("type", "dropdown") == "dropdown" else {"font": {"size": font}}
                                 for m in layout["updatemenus"]]
     if layout.get("sliders"):  # below the bottom panel's tick labels and axis title

@@ -7,41 +7,19 @@ As everywhere in the book: ``compute_*`` (numbers only), ``figure_*`` (plotly), 
 from __future__ import annotations
 
 import html
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
-def _import_jsonschema_without_iri_grammars() -> None:
-    """Import jsonschema (plotly's FigureWidget pulls it in through nbformat) without rfc3987_syntax.
 
-    At import, jsonschema asks rfc3987_syntax for its "iri" format checkers, which compiles 38 lark grammars:
-    measured in this chapter's kernel, 3.9 s of CPU for the explorer's cell against 0.9 s without. Nothing
-    in the book validates "iri" formats; only those two checkers are skipped, and rfc3987_syntax itself
-    stays importable afterwards. A kernel that has already imported either module is left as it is.
-    """
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
-        return
-    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # `import` raises ImportError: skipped
-    try:
-        import jsonschema  # noqa: F401
-    except ImportError:
-        pass
-    finally:
-        if sys.modules.get("rfc3987_syntax", False) is None:
-            del sys.modules["rfc3987_syntax"]
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-
-_import_jsonschema_without_iri_grammars()
-
-import numpy as np  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-from plotly.subplots import make_subplots  # noqa: E402
-
-from ..checks import ArgumentError, check_int  # noqa: E402
-from ..embeddings import PaperModel, TrainResult, count_lm_parameters, paper_models  # noqa: E402
-from .explorer import Explorer, Patch, apply_patch  # noqa: E402
-from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, smooth, styled  # noqa: E402
+from ..checks import ArgumentError, check_int
+from ..embeddings import PaperModel, TrainResult, count_lm_parameters, paper_models
+from .explorer import Explorer, Patch, apply_patch
+from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, smooth, styled
 
 # Vocabulary sizes: the book's slider steps and the live slider's positions.
 STATIC_VOCABS = [1_000, 2_000, 5_000, 10_000, 20_000, 33_278, 50_000, 100_000, 250_000]
