@@ -67,26 +67,30 @@ def compute_terms(run: StudentsRun, names: Sequence[str], seeds_per_recipe: int)
 
 
 def figure_terms(result: TermsResult) -> go.Figure:
-    """Left: held-out accuracy of each recipe (a dot per seed, a bar for the mean). Right: hint distance."""
+    """Left: held-out accuracy of each recipe (a bar for the mean, a dot per seed). Right: hint distance."""
     if not isinstance(result, TermsResult):
         raise ArgumentError(f"result must be a TermsResult, got {type(result).__name__}")
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, column_widths=[0.45, 0.55],
                         subplot_titles=("Held-out accuracy", "Hint distance"))
+    # Horizontal bars, each recipe's name written in its bar: readable at any width (as tick labels under
+    # vertical bars the names ran into each other; beside them, they took a third of a phone's width).
     for i, name in enumerate(result.names):
         colour = TERM_COLOURS[i % len(TERM_COLOURS)]
-        fig.add_trace(go.Bar(x=[name], y=[100 * result.mean[i]], marker_color=colour, opacity=0.6,
-                             error_y=dict(type="data", array=[100 * result.std[i]], color="#333"),
-                             showlegend=False, hovertemplate="%{y:.1f} %<extra>" + name + "</extra>"), 1, 1)
-        fig.add_trace(go.Scatter(x=[name] * result.final_accuracy.shape[1], y=100 * result.final_accuracy[i],
+        fig.add_trace(go.Bar(y=[name], x=[100 * result.mean[i]], orientation="h", marker=dict(color=colour, opacity=0.6),
+                             text=[name], textposition="inside", insidetextanchor="start", constraintext="none",
+                             textfont=dict(color="black"),
+                             error_x=dict(type="data", array=[100 * result.std[i]], color="#333"),
+                             showlegend=False, hovertemplate="%{x:.1f} %<extra>" + name + "</extra>"), 1, 1)
+        fig.add_trace(go.Scatter(y=[name] * result.final_accuracy.shape[1], x=100 * result.final_accuracy[i],
                                  mode="markers", marker=dict(color="black", size=8), showlegend=False,
-                                 hovertemplate="seed: %{y:.1f} %<extra></extra>"), 1, 1)
+                                 hovertemplate="seed: %{x:.1f} %<extra></extra>"), 1, 1)
         fig.add_trace(go.Scatter(x=result.steps, y=result.distance[i], name=name, mode="lines",
                                  line=dict(color=colour, width=4, dash="dash" if "hint" in name or "both" in name
                                            else "solid")), 1, 2)
     styled(fig, height=480, legend=dict(orientation="h", y=-0.3, x=0), margin=dict(b=140, t=60))
-    fig.update_yaxes(title_text="accuracy (%)", range=[0, 100], row=1, col=1)
-    fig.update_xaxes(tickangle=0, row=1, col=1)
-    fig.update_yaxes(title_text="1 − R² (teacher ← student)", range=[0, None], rangemode="tozero", row=1, col=2)
+    fig.update_xaxes(title_text="accuracy (%)", range=[0, 100], row=1, col=1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, ticks="", row=1, col=1)  # first recipe on top
+    fig.update_yaxes(title_text="1 − R²", range=[0, None], rangemode="tozero", row=1, col=2)
     fig.update_xaxes(title_text="training step", row=1, col=2)
     return fig
 
@@ -166,8 +170,9 @@ def figure_grid(grid: Grid, hint_weight: float, temperature: float) -> go.Figure
                                      hoverinfo="skip"), 1, 1)
             fig.add_trace(go.Scatter(x=grid.steps, y=grid.distance[i, j].tolist(), mode="lines",
                                      line=dict(color="#bbb", width=1.5), showlegend=False, hoverinfo="skip"), 1, 2)
-    styled(fig, height=560, legend=dict(orientation="h", y=-0.2, x=0), margin=dict(t=150, b=120),
-           title=dict(y=0.97, yanchor="top", font=dict(size=18)))
+    # The legend sits at the figure's top right, beside the β menu: below, the book's slider takes the room.
+    styled(fig, height=560, legend=dict(orientation="h", x=1, xanchor="right", yref="container", y=1, yanchor="top"),
+           margin=dict(t=150, b=120), title=dict(y=0.97, yanchor="top", font=dict(size=18)))
     fig.update_yaxes(title_text="accuracy (%)", range=[0, 100], row=1, col=1)
     fig.update_yaxes(title_text="1 − R²", range=[0, 1], row=1, col=2)
     fig.update_xaxes(title_text="training step")
@@ -194,7 +199,7 @@ def grid_explorer(grid: Grid, hint_weight: float | None = None, temperature: flo
     }
     return Explorer(figure_grid(grid, b0, t0), update=lambda **v: grid_update(grid, **v), controls=controls,
                     static_control="temperature", static_values=grid.temperatures,
-                    static_labels=[f"{t:g}" for t in grid.temperatures], slider_prefix="temperature T = ",
+                    static_labels=[f"{t:g}" for t in grid.temperatures], slider_prefix="T = ",
                     groups={"hint_weight": [(f"hint weight β = {b:g}", b) for b in grid.hint_weights]},
                     live_layout=dict(margin_t=90, title_y=0.95))
 
