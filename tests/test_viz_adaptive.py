@@ -154,3 +154,13 @@ def test_long_panel_titles_are_wrapped_to_their_panel_in_narrow_and_projector_la
     for name in ("narrow", "projector"):
         text = merged(spec, spec["variants"][name])["annotations"][0]["text"]
         assert "<br>" in text and text.replace("<br>", " ") == "A rather long title for a narrow panel indeed", name
+
+
+def test_a_legend_under_the_panels_moves_below_the_book_slider():
+    fig = styled(go.Figure([go.Scatter(y=[1], name="one"), go.Scatter(y=[2], name="two")]),
+                 legend=dict(orientation="h", y=-0.3), margin=dict(b=120))
+    explorer = Explorer(fig, lambda v: Patch({0: {"y": [v]}}), {"v": type("C", (), {"value": 1})()}, "v", [1, 2])
+    layout = adaptive.book_spec(explorer.static_figure(), {})["layout"]
+    assert layout["legend"]["yref"] == "container" and layout["legend"]["y"] == 0
+    xaxis_px, slider_px = adaptive._below_panels_px(layout, 17)
+    assert layout["margin"]["b"] >= xaxis_px + slider_px + 17  # the slider, then a row of legend

@@ -13,7 +13,7 @@ def _import_jsonschema_without_iri_grammars() -> None:
         return
     sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # `import` raises ImportError: skipped
     try:
-        import jsonschema  # noqa: F401
+        import jsonschema  # noqa: F401  (imported for its side effect)
     except ImportError:
         pass
     finally:

@@ -183,9 +183,17 @@ def _below_panels_px(layout: Mapping[str, Any], font: float) -> tuple[int, int]:
     return xaxis_px, slider_px
 
 
-def place_controls(layout: dict) -> None:
+def _wide_legend_rows(spec: Mapping[str, Any], width_px: float = 600) -> int:
+    """Rows a horizontal legend of the figure's entries takes in a laptop's column (plotly wraps entries)."""
+    font = float(((spec.get("layout") or {}).get("legend") or {}).get("font", {}).get("size")
+                 or ((spec.get("layout") or {}).get("font") or {}).get("size") or 17)
+    total = sum((len(n) + 5) * 0.6 * font for n in _legend_names(spec))
+    return max(1, -(-int(total) // int(width_px)))
+
+
+def place_controls(layout: dict, legend_rows: int = 1) -> None:
     """Put the sliders and play buttons of a (wide) layout below the bottom panel's tick labels and axis title,
-    with a bottom margin that holds them (in place)."""
+    and a legend placed under the panels below them, with a bottom margin that holds it all (in place)."""
     if not layout.get("sliders"):
         return
     font = float((layout.get("font") or {}).get("size") or 17)
@@ -196,7 +204,14 @@ def place_controls(layout: dict) -> None:
         if menu.get("type") == "buttons" and float(menu.get("y", 1)) <= 0:
             menu["pad"] = {**(menu.get("pad") or {}), "t": xaxis_px + 4}
     margin = layout.setdefault("margin", {})
-    margin["b"] = max(int(margin.get("b", 80)), xaxis_px + slider_px + 18)
+    needed = xaxis_px + slider_px + 18
+    legend = layout.get("legend") or {}
+    if layout.get("showlegend", True) is not False and float(legend.get("y", 1)) < 0 and legend.get("yref") != "container":
+        # A legend the chapter put under the panels would sit on the slider: it goes under the slider instead.
+        layout["legend"] = {**legend, "orientation": "h", "xref": "container", "x": 0.01, "xanchor": "left",
+                            "yref": "container", "y": 0, "yanchor": "bottom"}
+        needed += round(legend_rows * (font * 1.3 + 6) + 8)
+    margin["b"] = max(int(margin.get("b", 80)), needed)
 
 
 def _panel_title_cell(ann: Mapping[str, Any], cells: Mapping[tuple, Any]) -> tuple | None:
@@ -461,7 +476,7 @@ def book_spec(fig: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
     spec = copy.deepcopy({k: fig[k] for k in ("data", "layout", "frames") if k in fig})
     spec.setdefault("data", [])
     title = caption_title(spec)
-    place_controls(spec["layout"])
+    place_controls(spec["layout"], legend_rows=_wide_legend_rows(spec))
     return {**spec, "config": dict(config), "title": title, "alt": describe(fig, title), "narrow_px": NARROW_PX,
             "variants": {"narrow": {"layout": narrow_variant(spec), "traces": []},
                          "projector": projector_variant(spec), "dark": dark_variant(spec)}}
