@@ -186,7 +186,9 @@ def projector_page(chromium):
     """One offline page at 1280 × 720 (a projector) that has asked for projector mode once, by URL; the mode is
     then remembered (localStorage) across the book's pages, as it is for a teacher."""
     context = chromium.new_context(viewport=PROJECTOR_SCREEN)
-    yield OfflinePage(context.new_page())
+    page = OfflinePage(context.new_page())
+    page.asked = False  # whether a page of this context has been opened with ?projector yet
+    yield page
     context.close()
 
 
@@ -194,8 +196,8 @@ def projector_page(chromium):
 def test_projector_mode_fits_one_screen(projector_page, fit_book_url, path):
     """In projector mode (``?projector``, 1280 × 720): every figure's text is at least 24 px, nothing is clipped
     or drawn over other text, and each figure with its caption and controls fits on one screen."""
-    first = path == book_pages()[0]
-    url = f"{fit_book_url}/{path}" + ("?projector" if first else "")  # later pages: remembered, not asked again
+    url = f"{fit_book_url}/{path}" + ("" if projector_page.asked else "?projector")  # then remembered, not asked
+    projector_page.asked = True
     projector_page.blocked.clear()
     open_page(projector_page.page, url)
     report = projector_page.page.evaluate(FIT_JS, {"zoom": 1})
