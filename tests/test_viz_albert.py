@@ -44,7 +44,7 @@ def test_counter_static_frames_walk_the_layers():
     fig = viz.parameter_counter().static_figure()
     assert len(fig["frames"]) == len(viz.STATIC_EMBEDDINGS) * len(viz.STATIC_LAYERS)
     menu = fig["layout"]["updatemenus"][0]
-    assert [b["label"] for b in menu["buttons"]] == [f"embedding size E = {e}" for e in viz.STATIC_EMBEDDINGS]
+    assert [b["label"] for b in menu["buttons"]] == [f"E = {e}" for e in viz.STATIC_EMBEDDINGS]
     assert menu["active"] == viz.STATIC_EMBEDDINGS.index(128)  # ALBERT-base's E
     frames = [f for f in fig["frames"] if f["name"].startswith("1/")]  # the E = 128 group
     assert [f["name"] for f in frames] == [f"1/{L}" for L in viz.STATIC_LAYERS]

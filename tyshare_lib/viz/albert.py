@@ -24,6 +24,10 @@ SHARING_LABELS = {"none": "nothing shared", "attention": "attention shared", "ff
                   "all": "all shared (ALBERT)"}
 BERT_LABEL = "BERT: E = H, nothing shared"
 BAR_ORDER = [BERT_LABEL, *(SHARING_LABELS[s] for s in SHARING)]  # bottom to top
+# The bars' own names, short: they take the plot's width on a phone (titles and buttons keep the long names).
+BAR_NAMES = {BERT_LABEL: "BERT (E = H)", SHARING_LABELS["none"]: "none shared",
+             SHARING_LABELS["attention"]: "attention shared", SHARING_LABELS["ffn"]: "FFN shared",
+             SHARING_LABELS["all"]: "all shared"}
 
 
 # ----------------------------------------------------------------------------- compute
@@ -44,7 +48,7 @@ def _counter_patch(config: AlbertConfig) -> Patch:
               for i, part in enumerate(PART_NAMES)}
     chosen = counts[SHARING_LABELS[config.sharing]].total
     bert = counts[BERT_LABEL].total
-    traces[_SELECTED] = dict(x=[chosen / 1e6], y=[SHARING_LABELS[config.sharing]],
+    traces[_SELECTED] = dict(x=[chosen / 1e6], y=[BAR_NAMES[SHARING_LABELS[config.sharing]]],
                              text=[f"  ◀ {format_count(chosen)}"])
     title = (f"{SHARING_LABELS[config.sharing]}: <b>{format_count(chosen)}</b> parameters"
              f"<br>BERT at these sizes: {format_count(bert)} ({bert / chosen:.1f}×)")
@@ -70,14 +74,15 @@ def figure_counter(config: AlbertConfig) -> go.Figure:
     """Stacked bars of parameters by part, for every sharing strategy and for BERT, at ``config``'s sizes."""
     fig = go.Figure()
     for part, colour in zip(PART_NAMES, PART_COLOURS):
-        fig.add_trace(go.Bar(y=BAR_ORDER, x=[0] * len(BAR_ORDER), orientation="h", name=PART_NAMES[part],
+        fig.add_trace(go.Bar(y=[BAR_NAMES[b] for b in BAR_ORDER], x=[0] * len(BAR_ORDER), orientation="h", name=PART_NAMES[part],
                              marker_color=colour, hovertemplate="%{x:.2f}M<extra>" + PART_NAMES[part] + "</extra>"))
-    fig.add_trace(go.Scatter(x=[0], y=[SHARING_LABELS[config.sharing]], mode="text", textposition="middle right",
+    fig.add_trace(go.Scatter(x=[0], y=[BAR_NAMES[SHARING_LABELS[config.sharing]]], mode="text", textposition="middle right",
                              showlegend=False, textfont=dict(size=18, color="black"), hoverinfo="skip"))
-    # Legend under the book's slider; the space above the bars is for the title and the book's menu.
-    styled(fig, barmode="stack", height=700, xaxis_title="parameters (millions)",
-           legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, traceorder="normal"),
-           title=dict(y=0.98, yanchor="top"), margin=dict(l=230, t=170, b=230))
+    # Legend at the right (a phone's layout moves it on top); below the bars is the book's slider, above them
+    # the title and the book's menu.
+    styled(fig, barmode="stack", height=600, xaxis_title="parameters (millions)",
+           legend=dict(x=1.02, xanchor="left", y=1, yanchor="top", traceorder="normal"),
+           title=dict(y=0.98, yanchor="top"), margin=dict(l=150, t=160, b=70, r=20))
     fig.update_xaxes(rangemode="tozero", autorange=True)
     apply_patch(fig, _counter_patch(config))
     return fig
@@ -121,9 +126,10 @@ def parameter_counter(config: AlbertConfig | None = None) -> Explorer:
     }
     fixed = dict(max_position_embeddings=c.max_position_embeddings, type_vocab_size=c.type_vocab_size)
     return Explorer(figure_counter(c), update=lambda **v: counter_update(**v, **fixed), controls=controls,
-                    static_control="num_hidden_layers", static_values=STATIC_LAYERS, slider_prefix="layers L = ",
-                    groups={"embedding_size": [(f"embedding size E = {e}", e) for e in STATIC_EMBEDDINGS]},
-                    live_layout=dict(height=600, legend_y=-0.2, margin_t=130, margin_b=150, title_y=0.93))
+                    static_control="num_hidden_layers", static_values=STATIC_LAYERS, slider_prefix="L = ",
+                    # short names: the menu and the slider's value share a phone's width with nothing else
+                    groups={"embedding_size": [(f"E = {e}", e) for e in STATIC_EMBEDDINGS]},
+                    live_layout=dict(height=520, margin_t=100, margin_b=60, title_y=0.95))
 
 
 # ----------------------------------------------------------------------------- the paper's tables
@@ -254,7 +260,7 @@ def figure_depth_cost(cost: DepthCost) -> go.Figure:
 
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.15,
                         subplot_titles=("Forward-pass time", "Parameters"))
-    styles = {"all": ("all shared", OKABE_ITO["green"], "solid"), "none": ("nothing shared", OKABE_ITO["vermillion"], "dash")}
+    styles = {"all": ("all shared", OKABE_ITO["green"], "solid"), "none": ("none shared", OKABE_ITO["vermillion"], "dash")}
     for sharing, (name, colour, dash) in styles.items():
         fig.add_trace(go.Scatter(x=cost.layers, y=[1000 * s for s in cost.seconds[sharing]], name=name,
                                  line=dict(color=colour, width=4, dash=dash), marker=dict(size=10)), 1, 1)
