@@ -188,8 +188,9 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
     fig.update_xaxes(range=[-1.5, len(costs.T) + 0.7], visible=False, row=1, col=1)
     fig.update_yaxes(range=[-0.5, _Y_OBJ + 0.9], visible=False, row=1, col=1)
     for col in (1, 2, 3):
-        # one axis title, in the middle: the book's slider label sits under the left panel
-        fig.update_xaxes(title_text="T" if col == 2 else None, range=[0, len(costs.T) + 1], dtick=10, tickangle=0,
+        # one axis title, under the last panel: on a phone the panels stack, and a title between two of them
+        # would sit on the next one's name
+        fig.update_xaxes(title_text="T" if col == 3 else None, range=[0, len(costs.T) + 1], dtick=10, tickangle=0,
                          row=2, col=col)
         fig.update_yaxes(rangemode="tozero", row=2, col=col)
     fig.update_yaxes(title_text="thousands", row=2, col=1)
@@ -292,7 +293,10 @@ def figure_gradient_profile(profile: GradientProfile, rho: float = 1.0) -> go.Fi
     styled(fig, height=540, title=dict(y=0.97, yanchor="top", font=dict(size=16)),
            xaxis_title="steps back", yaxis_title="‖step's gradient‖",
            legend=dict(orientation="h", x=1, xanchor="right", y=1.01, yanchor="bottom"), margin=dict(t=100, b=60))
-    fig.update_yaxes(type="log", range=[lo - 0.8, hi + 0.5], exponentformat="power")
+    # a label every third decade: the curves span some twenty decades, too many labels for a phone's panel
+    decades = [k for k in range(math.ceil(lo - 0.8), math.floor(hi + 0.5) + 1) if k % 3 == 0]
+    fig.update_yaxes(type="log", range=[lo - 0.8, hi + 0.5], exponentformat="power",
+                     tickvals=[10.0 ** k for k in decades])
     apply_patch(fig, _gradient_patch(profile, rho))
     return fig
 
