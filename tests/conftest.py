@@ -12,7 +12,8 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILT = ROOT / "_build" / "html"
+# The built book the browser tests read: _build/html, or another built copy named by TYSHARE_BUILT.
+BUILT = (ROOT / os.environ["TYSHARE_BUILT"]).resolve() if os.environ.get("TYSHARE_BUILT") else ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("TYSHARE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]

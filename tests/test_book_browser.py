@@ -8,6 +8,7 @@ from conftest import book_pages
 
 from tyshare_lib.albert import AlbertConfig, count_parameters
 from tyshare_lib.tying import make_two_tasks, tied_solution
+from tyshare_lib.viz.adaptive import DARK, PROJECTOR_MIN_FONT
 from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
 
 # The title a reader sees: the HTML caption above the figure (tyshare.js keeps it in step with the frame).
@@ -65,7 +66,7 @@ def test_every_plotly_figure_on_the_tying_page_is_drawn(offline_page, book_url):
     divs = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
     drawn = page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].filter(g => g.querySelector('svg.main-svg')).length")
     assert divs >= 4 and drawn == divs
-    assert page.evaluate("document.querySelectorAll('script[src*=\"plotly.min.js\"]').length") == 1
+    assert page.evaluate("document.querySelectorAll('script[src*=\"plotly-cartesian.min.js\"]').length") == 1
 
 
 def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, book_url):
@@ -138,4 +139,76 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     active, title, moved_x = page.evaluate(read)
     assert active > 3 and title.startswith(f"step {active + 1}/196")
     assert moved_x != window_x  # the kernel's window moved across the input
+    assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+def test_keyboard_moves_the_slider_and_plays_the_animation(offline_page, book_url):
+    """Tab reaches each figure's slider twin; the arrow keys move the figure; Space plays and pauses."""
+    page = open_page(offline_page, book_url, "book/conv.html")
+    page.wait_for_function("document.querySelectorAll('.tyshare-key-slider').length > 0", timeout=30_000)
+    page.focus("body")
+    for _ in range(200):  # Tab until the first slider twin has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('tyshare-key-slider')"):
+            break
+    else:
+        pytest.fail("no figure slider is reachable with Tab")
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert label and "slider" in label
+    figure = "document.activeElement.closest('figure').querySelector('.js-plotly-plot')"
+    read = f"(() => {{ const g = {figure}; const s = g.layout.sliders.find(s => s.visible !== false); return [s.active, caption(g)]; }})()"
+    active, title = page.evaluate(read)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"caption({figure}) !== {json.dumps(title)}", timeout=10_000)
+    moved, _ = page.evaluate(read)
+    assert moved == active + 1
+    assert page.evaluate("document.activeElement.getAttribute('aria-valuetext')")  # what a screen reader says
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('tyshare-key-play')")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"(() => {{ const g = document.querySelector('.tyshare-key-play').closest('figure')"
+                           f".querySelector('.js-plotly-plot'); return g.layout.sliders.find(s => s.visible !== false)"
+                           f".active > {moved + 2}; }})()", timeout=15_000)
+    page.keyboard.press("Space")  # pause
+    assert page.evaluate("document.activeElement.getAttribute('aria-pressed')") == "false"
+    assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+def test_every_figure_has_a_text_alternative(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/tying.html")
+    described = page.evaluate("[...document.querySelectorAll('figure.tyshare-figure')].map(f => "
+                              "(document.getElementById(f.getAttribute('aria-describedby')) || {}).textContent || '')")
+    assert len(described) >= 4 and all(text.startswith("Figure: ") and len(text) > 30 for text in described)
+
+
+def test_dark_mode_darkens_every_figure_and_back(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/tying.html")
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].length >= 4 && "
+                           "[...document.querySelectorAll('.js-plotly-plot')].every(g => g._fullLayout)", timeout=30_000)
+    backgrounds = "[...document.querySelectorAll('.js-plotly-plot')].map(g => g._fullLayout.paper_bgcolor)"
+    assert set(page.evaluate(backgrounds)) == {"#fff"} or set(page.evaluate(backgrounds)) == {"white"}
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")  # what the theme's switch does
+    page.wait_for_function(f"{backgrounds}.every(c => c === {json.dumps(DARK['paper'])})", timeout=15_000)
+    text = page.evaluate("getComputedStyle(document.querySelector('.js-plotly-plot .xtick text')).fill")
+    assert text == "rgb(232, 232, 232)"  # light text on the dark figure
+    page.evaluate("document.documentElement.dataset.theme = 'light'")
+    page.wait_for_function(f"{backgrounds}.every(c => c !== {json.dumps(DARK['paper'])})", timeout=15_000)
+    assert offline_page.console_errors == []
+
+
+def test_projector_button_switches_the_mode_and_it_is_remembered(offline_page, book_url):
+    page = open_page(offline_page, book_url, "book/tying.html")
+    button = page.locator(".tyshare-projector-button")
+    assert button.get_attribute("aria-pressed") == "false"
+    font = "(() => { const g = document.querySelector('.js-plotly-plot'); return g._fullLayout.font.size; })()"
+    page.wait_for_function("document.querySelector('.js-plotly-plot') && document.querySelector('.js-plotly-plot')._fullLayout")
+    assert page.evaluate(font) < PROJECTOR_MIN_FONT
+    button.click()
+    page.wait_for_function(f"{font} >= {PROJECTOR_MIN_FONT}", timeout=15_000)
+    assert page.evaluate("document.documentElement.classList.contains('tyshare-projector')")
+    page.goto(f"{book_url}/book/conv.html")  # another page: still in projector mode
+    page.wait_for_function(f"document.querySelector('.js-plotly-plot') && {font} >= {PROJECTOR_MIN_FONT}", timeout=30_000)
+    assert page.locator(".tyshare-projector-button").get_attribute("aria-pressed") == "true"
+    page.goto(f"{book_url}/book/conv.html?projector=0")
+    page.wait_for_function(f"document.querySelector('.js-plotly-plot') && {font} < {PROJECTOR_MIN_FONT}", timeout=30_000)
     assert offline_page.console_errors == [] and offline_page.blocked == []
