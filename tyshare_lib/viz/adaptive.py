@@ -245,7 +245,7 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
     columns = 1
     if shows_legend and not legend_right:
         columns = max(1, min(len(names), int((width_px or legend_chars * 2 * font * 0.6) // (longest * font * 0.6))))
-    legend_px = (-(-len(names) // columns) * (line + 6) + 10) if shows_legend and not legend_right else 0
+    legend_px = (-(-len(names) // columns) * (line + 3) + 10) if shows_legend and not legend_right else 0
     dropdown = any(m.get("type", "dropdown") == "dropdown" for m in layout.get("updatemenus") or [])
     menu_px = 2 * line if dropdown else 0
     axis_titled = _axis_titled(layout)
