@@ -191,6 +191,8 @@ def test_dark_mode_darkens_every_figure_and_back(offline_page, book_url):
     page.wait_for_function(f"{backgrounds}.every(c => c === {json.dumps(DARK['paper'])})", timeout=15_000)
     text = page.evaluate("getComputedStyle(document.querySelector('.js-plotly-plot .xtick text')).fill")
     assert text == "rgb(232, 232, 232)"  # light text on the dark figure
+    around = "getComputedStyle(document.querySelector('figure.tyshare-figure').parentElement).backgroundColor"
+    assert page.evaluate(around) == "rgba(0, 0, 0, 0)"  # no light backdrop around a dark figure
     page.evaluate("document.documentElement.dataset.theme = 'light'")
     page.wait_for_function(f"{backgrounds}.every(c => c !== {json.dumps(DARK['paper'])})", timeout=15_000)
     assert offline_page.console_errors == []
