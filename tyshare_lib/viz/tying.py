@@ -44,8 +44,9 @@ def lambda_position(lam: float) -> float:
 
 
 def _lambda_axis(compact: bool = False) -> dict:
-    """A log axis for λ with 0 and ∞ at its ends; ``compact`` labels every other decade (narrow panels)."""
-    ticks = [-4, -2, 0, 2, 4] if compact else list(range(-4, 5))
+    """A log axis for λ with 0 and ∞ at its ends, every other decade labelled (every decade ran the labels
+    together on a phone and a projector); ``compact`` titles it just "λ" (narrow panels)."""
+    ticks = [-4, -2, 0, 2, 4]
     names = {-4: "0", -3: "10⁻³", -2: "10⁻²", -1: "0.1", 0: "1", 1: "10", 2: "10²", 3: "10³", 4: "∞"}
     return dict(tickvals=ticks, ticktext=[names[t] for t in ticks], range=[-4.3, 4.3], tickangle=0,
                 title_text="λ" if compact else "λ (tying strength)")
@@ -147,8 +148,7 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     path = compute_lambda_path(tasks, LIVE_LAMBDAS)
     fig = make_subplots(rows=2, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.13, vertical_spacing=0.22,
                         specs=[[{"rowspan": 2}, {}], [None, {}]],
-                        subplot_titles=("Weight space: loss contours of A and B", "Distance ‖wᴬ − wᴮ‖ against λ",
-                                        "Error at this λ (dotted: noise floor)"))
+                        subplot_titles=("Weight space: loss of A and B", "Distance ‖wᴬ − wᴮ‖", "Error at this λ"))
     everything = np.vstack([path.w_a, path.w_b, tasks.w_true_a.numpy(), tasks.w_true_b.numpy()])
     centre = (everything.max(0) + everything.min(0)) / 2
     half = (everything.max(0) - everything.min(0)).max() / 2 + 0.6
@@ -184,9 +184,14 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
         x=[lambda_position(v) for v in path.lams], y=path.distance, mode="lines", showlegend=False,
         line=dict(color="black", width=3), hoverinfo="skip"), row=1, col=2)
     fig.add_hline(y=tasks.noise ** 2, line=dict(dash="dot", color=OKABE_ITO["grey"], width=2), row=2, col=2)
-    # The legend sits below the book's λ slider, which plotly draws just under the plotting area.
-    styled(fig, height=760, barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0),
-           margin=dict(t=110, b=250))
+    fig.add_trace(go.Scatter(  # 13: the noise floor's legend entry (the line itself is the hline above)
+        x=[None], y=[None], mode="lines", name="noise floor", line=dict(dash="dot", color=OKABE_ITO["grey"], width=2)),
+        row=2, col=2)
+    # The legend sits below the book's λ slider, which the book puts ~60 px under the plotting area (under the
+    # tick labels and the x-axis title) and which is ~80 px tall: 150 px (0.36) of the 418-px plotting area;
+    # the ten entries take up to five rows (110 px) in a 650-px column.
+    styled(fig, height=790, barmode="group", legend=dict(orientation="h", y=-0.37, yanchor="top", x=0),
+           margin=dict(t=110, b=290))
     fig.update_xaxes(title_text="weight 1", row=1, col=1)
     fig.update_yaxes(title_text="weight 2", scaleanchor="x", scaleratio=1, row=1, col=1)
     fig.update_xaxes(**_lambda_axis(compact=True), row=1, col=2)
@@ -221,7 +226,7 @@ def figure_heldout_vs_lambda(path: LambdaPath, expected: np.ndarray | None = Non
     fig.add_trace(go.Scatter(x=x, y=path.test_a, name="task A (this draw)", line=dict(color=TASK_A, width=2)))
     fig.add_trace(go.Scatter(x=x, y=path.test_b, name="task B (this draw)", line=dict(color=TASK_B, width=2)))
     if expected is not None:
-        fig.add_trace(go.Scatter(x=x, y=expected, name="mean of both, averaged over draws",
+        fig.add_trace(go.Scatter(x=x, y=expected, name="mean of both, over draws",
                                  line=dict(color=SHARED, width=4)))
         best = int(np.argmin(expected))
         fig.add_trace(go.Scatter(x=[x[best]], y=[expected[best]], mode="markers+text", showlegend=False,
@@ -240,18 +245,18 @@ def figure_capacity(path: LambdaPath) -> go.Figure:
     x = [lambda_position(v) for v in path.lams]
     d = path.w_a.shape[1]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
-                        subplot_titles=("Distance between the tasks' weights",
-                                        "Effective number of parameters (trace of the hat matrix)"))
+                        subplot_titles=("Distance between the tasks' weights", "Effective number of parameters"))
     fig.add_trace(go.Scatter(x=x, y=path.distance, line=dict(color="black", width=4), name="‖wᴬ − wᴮ‖"), 1, 1)
     fig.add_trace(go.Scatter(x=x, y=path.dof, line=dict(color=SHARED, width=4), name="effective parameters"), 2, 1)
     for level, text in [(2 * d, f"2d = {2 * d}: two separate models"), (d, f"d = {d}: one shared model")]:
         fig.add_hline(y=level, line=dict(dash="dot", color=OKABE_ITO["grey"]), row=2, col=1,
-                      annotation_text=text, annotation_position="top right" if level == d else "bottom left")
+                      annotation_text=text,  # each at the end the curve is far from
+                      annotation_position="top left" if level == d else "bottom right")
     styled(fig, height=620, showlegend=False, title="Tying removes capacity, smoothly")
     fig.update_xaxes(**_lambda_axis(), row=2, col=1)
     fig.update_xaxes(tickvals=_lambda_axis()["tickvals"], ticktext=_lambda_axis()["ticktext"], row=1, col=1)
     fig.update_yaxes(title_text="‖wᴬ − wᴮ‖", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="parameters", range=[d - 0.5, 2 * d + 0.5], row=2, col=1)
+    fig.update_yaxes(title_text="trace of hat matrix", range=[d - 0.5, 2 * d + 0.5], row=2, col=1)
     return fig
 
 
@@ -272,6 +277,6 @@ def figure_training_curves(curves: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=[1, steps[-1]], y=[exact, exact], mode="lines", showlegend=False,
                                  line=dict(color=colour, width=2, dash="dash"), hoverinfo="skip"))
     styled(fig, height=480, title="Gradient descent lands on the closed form (dashed) for every λ",
-           xaxis_title="gradient-descent step (1 = the random start)", yaxis_title="‖wᴬ − wᴮ‖")
-    fig.update_xaxes(type="log")
+           xaxis_title="step (1 = the random start)", yaxis_title="‖wᴬ − wᴮ‖")
+    fig.update_xaxes(type="log", dtick=1)  # decades only: the digits between them ran together on a projector
     return fig
