@@ -76,7 +76,7 @@ def test_terms_groups_seeds_by_recipe(setting):
     assert terms.std[0] == pytest.approx(float(run.final_accuracy[:2].std()))
     fig = viz.figure_terms(terms)
     assert fig.layout.xaxis.title.text == "accuracy (%)" and fig.layout.xaxis2.title.text == "training step"
-    assert list(fig.data[0].y) == ["ce"] and fig.data[0].orientation == "h"  # names beside their bars
+    assert list(fig.data[0].y) == ["ce"] and fig.data[0].orientation == "h"  # names written in their bars
     with pytest.raises(ValueError, match="seeds_per_recipe"):
         viz.compute_terms(run, ["ce", "soft"], 3)
 
