@@ -127,6 +127,13 @@ def compute_angle_history(result: TrainResult, components: np.ndarray) -> np.nda
     return np.array([float(principal_angles(W.T, basis).max()) for W in result.weights])
 
 
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Tick values 1, 2, 5 × 10ⁿ within [lo, hi] (a little beyond): plotly's own ticks on a log axis spanning
+    less than a decade label 0.06, 0.065 and 0.07 on top of each other, and its digits between decades are small
+    (18 px in projector mode)."""
+    return [m * 10.0 ** e for e in range(-8, 4) for m in (1, 2, 5) if lo / 1.15 <= m * 10.0 ** e <= hi * 1.15]
+
+
 # ----------------------------------------------------------------------------- the explorer
 _MOSAIC, _ERR_TIED, _ERR_UNTIED, _ERR_PCA, _NOW = range(5)
 
@@ -145,7 +152,8 @@ def figure_reconstructions(sweep: ReconstructionSweep, k: int = 4) -> go.Figure:
     if not isinstance(sweep, ReconstructionSweep):
         raise ArgumentError(f"sweep must be a ReconstructionSweep, got {type(sweep).__name__}")
     sweep.index(k)
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.5, 0.5], vertical_spacing=0.2,
+    # The images get the larger share: in projector mode (one short screen) they are what the room must see.
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.58, 0.42], vertical_spacing=0.2,
                         subplot_titles=("Rows: digit, tied AE, PCA", "Held-out error against k"))
     n = len(sweep.originals)
     fig.add_trace(go.Heatmap(z=mosaic([sweep.originals] * 3), colorscale=GREYS, zmin=GAP, zmax=1, showscale=False,
@@ -165,11 +173,15 @@ def figure_reconstructions(sweep: ReconstructionSweep, k: int = 4) -> go.Figure:
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="",
                      range=[-0.5, n * (SIDE + 1) - 1.5], row=1, col=1)
     fig.update_xaxes(title_text="bottleneck size k", dtick=2, row=2, col=1)
-    fig.update_yaxes(title_text="MSE per pixel", type="log", row=2, col=1)
+    errors = np.concatenate([sweep.tied_test, sweep.pca_test, sweep.untied_test])
+    fig.update_yaxes(title_text="MSE per pixel", type="log", row=2, col=1,
+                     tickvals=_log_ticks(float(errors.min()), float(errors.max())))
     # The legend sits in the error panel's empty top-right corner (the curves fall with k), clear of the
     # book's slider below the figure.
     styled(fig, height=700, legend=dict(x=1, xanchor="right", y=0.4, yanchor="top", bgcolor="rgba(255,255,255,0.85)"),
            margin=dict(l=90, t=90, b=150))
+    fig.update_xaxes(ticks="", row=1, col=1)  # styled() draws tick marks; the images have none
+    fig.update_yaxes(ticks="", row=1, col=1)
     apply_patch(fig, _sweep_patch(sweep, k))
     return fig
 
@@ -196,7 +208,7 @@ def figure_angles(histories: Mapping[int, tuple[Sequence[int], np.ndarray]]) -> 
                                  line=dict(color=colour, width=3)))
     styled(fig, height=460, title="Tied encoder → PCA subspace", xaxis_title="L-BFGS iteration",
            yaxis_title="largest angle (degrees)", legend=dict(orientation="h", y=-0.25))
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", dtick=1)  # decades only: no small digits between them
     return fig
 
 
