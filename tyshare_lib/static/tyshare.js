@@ -6,8 +6,8 @@
  *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
  *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
  *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
- *   - gives every plotly slider a keyboard twin: a range input (Tab, arrow keys, Home/End) and a play/pause
- *     button (Space or Enter), announced by screen readers;
+ *   - gives every plotly slider a keyboard twin: a range input (Tab, arrow keys, Home/End), a play/pause
+ *     button (Space or Enter) and, for a menu of groups, a <select>, announced by screen readers;
  *   - adds the projector button to the page header; ?projector (or ?projector=0) in the URL switches it,
  *     and the choice is remembered across pages.
  */
@@ -150,12 +150,14 @@
     fig.range.value = String(k);
     fig.range.setAttribute("aria-valuetext", `${(slider.currentvalue && slider.currentvalue.prefix) || ""}${label}`);
     if (fig.play) fig.play.hidden = !playMenu(gd);
+    if (fig.menu) fig.menu.select.value = String(gd.layout.updatemenus[fig.menu.index].active || 0);
   }
 
   function wire(fig) {
     const gd = fig.div;
     syncCaption(fig);
     gd.on("plotly_animated", () => syncKeys(fig));
+    gd.on("plotly_buttonclicked", () => setTimeout(() => syncKeys(fig), 0));
     gd.on("plotly_sliderchange", () => setTimeout(() => syncKeys(fig), 0));
     gd.on("plotly_animatingframe", () => setTimeout(() => syncKeys(fig), 0));
     gd.on("plotly_animationinterrupted", () => setPlaying(fig, false));
@@ -192,6 +194,26 @@
       });
       keys.appendChild(play);
       fig.play = play;
+    }
+    const dropdown = ((gd.layout && gd.layout.updatemenus) || []).findIndex((m) => (m.type || "dropdown") === "dropdown");
+    if (dropdown >= 0) {  // a menu of groups (e.g. kernel · stride · padding): a <select> twin
+      const select = document.createElement("select");
+      select.className = "tyshare-key-menu";
+      select.setAttribute("aria-label", "figure menu");
+      gd.layout.updatemenus[dropdown].buttons.forEach((b, k) => {
+        const option = document.createElement("option");
+        option.value = String(k);
+        option.textContent = b.label;
+        select.appendChild(option);
+      });
+      select.value = String(gd.layout.updatemenus[dropdown].active || 0);
+      select.addEventListener("change", () => {
+        const k = Number(select.value);
+        const b = gd.layout.updatemenus[dropdown].buttons[k];
+        Plotly.relayout(gd, { [`updatemenus[${dropdown}].active`]: k }).then(() => Plotly.animate(gd, b.args[0], b.args[1]));
+      });
+      keys.insertBefore(select, range);
+      fig.menu = { select, index: dropdown };
     }
     const hint = document.createElement("span");
     hint.className = "tyshare-key-hint";
