@@ -54,6 +54,7 @@ def bench_show(name, explorer, control):
     box = explorer.widget
     explorer.controls[control].add_class("bench-slider")
     box.add_class("bench-explorer")
+    box.add_class("bench-x-" + "".join(c if c.isalnum() else "-" for c in name.encode("ascii", "replace").decode()))
     LIVE[name] = explorer
     return box
 """
@@ -66,6 +67,7 @@ bare_slider.observe(lambda change: setattr(bare_figure.layout.title, "text", f"k
 bare_slider.add_class("bench-slider")
 bare_box = widgets.VBox([bare_slider, bare_figure])
 bare_box.add_class("bench-explorer")
+bare_box.add_class("bench-x-bare")
 bare_box
 """
 
@@ -79,6 +81,7 @@ bench_show("tying λ", viz_tying.lambda_explorer(make_two_tasks()), "lam")"""),
 from tyshare_lib.viz import conv as viz_conv
 bench_show("conv kernel step", viz_conv.kernel_explorer(size=16), "step")"""),
     ("conv parameters", "size", """\
+from tyshare_lib.viz import conv as viz_conv
 bench_show("conv parameters", viz_conv.parameter_explorer(size=32), "size")"""),
     ("albert counter", "num_hidden_layers", """\
 from tyshare_lib.viz import albert as viz_albert
@@ -87,6 +90,7 @@ bench_show("albert counter", viz_albert.parameter_counter(), "num_hidden_layers"
 from tyshare_lib.viz import recurrent as viz_rec
 bench_show("recurrent unrolled", viz_rec.unrolled_explorer(T=5), "T")"""),
     ("recurrent gradient", "rho", """\
+from tyshare_lib.viz import recurrent as viz_rec
 bench_show("recurrent gradient", viz_rec.gradient_explorer(viz_rec.compute_gradient_profiles(), rho=1.0), "rho")"""),
     ("embeddings vocab", "vocab_size", """\
 from tyshare_lib.viz import embeddings as viz_emb
@@ -162,16 +166,10 @@ def make_notebook(names: list[str]) -> dict:
 
 
 def start_lab(home: Path):
-    """A JupyterLab server over ``home/nb`` (the repository's config, fresh settings); returns (process, base URL).
-
-    The notebook is not windowed (every cell's output is attached), so that each explorer's slider and figure
-    can be found without scrolling; the measurement itself does not depend on it."""
+    """A JupyterLab server over ``home/nb`` (the repository's config, fresh settings); returns (process, base URL)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                # TYSHARE_BENCH_LAB_PATH: another copy of tyshare_lib to time (e.g. a commit's, for before/after)
@@ -197,8 +195,8 @@ def start_lab(home: Path):
 # redrawn at the last of them, taken once the div has been quiet for QUIET_MS. Resolves with {event_ms, paint_ms,
 # events}: keydown -> that last event, and -> the animation frame after it.
 QUIET_MS = 300
-ARM = """([index, quiet]) => {
-  const box = document.querySelectorAll('.bench-explorer')[index];
+ARM = """([sel, quiet]) => {
+  const box = document.querySelector(sel);
   const gd = box.querySelector('.js-plotly-plot');
   // the bare figure's title is a relayout; an explorer's patch an update, or a relayout and an animate
   const EVENTS = ['plotly_update', 'plotly_relayout', 'plotly_restyle', 'plotly_animated', 'plotly_transitioned', 'plotly_afterplot'];
@@ -226,17 +224,37 @@ ARM = """([index, quiet]) => {
   });
 }"""
 
-HANDLE = """([index]) => {
-  const h = document.querySelectorAll('.bench-explorer')[index].querySelector('.bench-slider .noUi-handle');
+HANDLE = """([sel]) => {
+  const h = document.querySelector(sel).querySelector('.bench-slider .noUi-handle');
   return [Number(h.getAttribute('aria-valuenow')), Number(h.getAttribute('aria-valuemin')),
           Number(h.getAttribute('aria-valuemax'))];
 }"""
 
 
-def measure(page, index: int, presses: int) -> list[dict]:
-    """Press the explorer's slider ``presses`` times (walking right to its end, then left), timing each."""
-    box = page.locator(".bench-explorer").nth(index)
+def css_class(name: str) -> str:
+    """The class bench_show gives an explorer's box (the same rule as in SETUP)."""
+    return "bench-x-" + "".join(c if c.isalnum() else "-" for c in name.encode("ascii", "replace").decode())
+
+
+def find(page, name: str):
+    """The explorer's box, scrolled into view and drawn: JupyterLab attaches only the cells near the view."""
+    sel = "." + css_class(name)
+    page.evaluate("document.querySelector('.jp-WindowedPanel-outer').scrollTo(0, 0)")
+    for _ in range(400):
+        if page.locator(sel).count():
+            break
+        page.evaluate("(o => o.scrollBy(0, o.clientHeight / 2))(document.querySelector('.jp-WindowedPanel-outer'))")
+        page.wait_for_timeout(50)
+    box = page.locator(sel).first
     box.scroll_into_view_if_needed()
+    page.wait_for_function("sel => (document.querySelector(sel + ' .js-plotly-plot') || {}).data?.length > 0",
+                           arg=sel, timeout=120_000)
+    return sel, box
+
+
+def measure(page, name: str, presses: int) -> list[dict]:
+    """Press the explorer's slider ``presses`` times (walking right to its end, then left), timing each."""
+    index, box = find(page, name)  # index: the box's CSS selector
     handle = box.locator(".bench-slider .noUi-handle").first
     direction = "ArrowRight"
     samples, samples_lost = [], []
@@ -259,13 +277,13 @@ def measure(page, index: int, presses: int) -> list[dict]:
                 samples_lost.append(direction)
         page.wait_for_timeout(100)  # the kernel settles (plotly's deltas come back to Python after each redraw)
     if samples_lost:
-        print(f"explorer {index}: {len(samples_lost)} key presses had no redraw within 10 s, pressed again",
+        print(f"{name}: {len(samples_lost)} key presses had no redraw within 10 s, pressed again",
               file=sys.stderr)
     return samples[1:]
 
 
 @contextlib.contextmanager
-def lab_page(names: list[str]):
+def lab_page(names: list[str]):  # noqa: C901 (one linear recipe)
     """JupyterLab with the benchmark notebook for ``names`` run in Chromium; yields (OfflinePage, setup info)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import CHROMIUM, CHROMIUM_ARGS, OfflinePage
@@ -286,8 +304,18 @@ def lab_page(names: list[str]):
             pg.wait_for_function("document.body.innerText.includes('| Idle')", timeout=120_000)
             start = time.perf_counter()
             run_command(pg, "Run All Cells")
-            pg.wait_for_function(f"document.querySelectorAll('.bench-explorer .js-plotly-plot .main-svg').length"
-                                 f" >= {1 + len(names)}", timeout=900_000)
+            # every cell has run: the last code cell (attached once scrolled to) shows its execution count
+            last_prompt = ("() => { const o = document.querySelector('.jp-WindowedPanel-outer'); o.scrollTo(0, 1e9);"
+                           " const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].pop();"
+                           f" const all = document.querySelectorAll('.jp-Notebook .jp-Cell').length >= {3 + len(names)};"
+                           " return all && p && /\\d/.test(p.textContent); }")
+            try:
+                pg.wait_for_function(last_prompt, timeout=float(os.environ.get("BENCH_LAB_SETUP_S", 900)) * 1000,
+                                     polling=500)
+            except Exception:
+                prompts = pg.evaluate("[...document.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent)")
+                raise RuntimeError(f"the notebook did not finish: prompts in view {prompts}, "
+                                   f"console errors {page.console_errors[:5]}")
             pg.wait_for_function("document.body.innerText.includes('| Idle')", timeout=120_000)
             info = {"run_all_s": round(time.perf_counter() - start, 1)}
             errors = pg.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
@@ -312,9 +340,9 @@ def run(words: list[str] | None = None, presses: int = PRESSES) -> dict:
         results["_setup"] = info
         order = ["bare"] + names
         raw = {}
-        for i, name in enumerate(order):
+        for name in order:
             try:
-                raw[name] = measure(page.page, i, presses)
+                raw[name] = measure(page.page, name, presses)
             except Exception as err:  # one explorer that does not redraw must not hide the others
                 results[name] = {"error": str(err).splitlines()[0][:200]}
         if "bare" not in raw:

@@ -3,7 +3,8 @@
 * In the **built book** (no kernel) it is a plotly figure whose slider steps or animation frames were
   computed at build time: each frame is the :class:`Patch` that ``update`` returns for one value.
 * In a **live notebook** it is an ipywidgets explorer: the same ``update`` is called whenever a control
-  moves, and its :class:`Patch` is applied to a ``FigureWidget``.
+  moves, and what its :class:`Patch` changes is sent to a ``FigureWidget`` (:class:`LiveSync`: only the values
+  that differ from the last ones sent, and moving markers and bars without a redraw of the whole figure).
 
 One cell serves both: :meth:`Explorer._repr_mimebundle_` carries the live widget view *and* the static
 HTML. JupyterLab renders the widget; the book is configured (``nb_mime_priority_overrides``) to prefer
