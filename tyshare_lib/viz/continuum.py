@@ -19,7 +19,7 @@ from ..continuum import (SHIFTS_BY_DISTANCE, ContinuumConfig, ContinuumRun, accu
                          first_layer_equivariance, make_canvas_digits, sweep_continuum)
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, SHARED, TASK_A, styled
-from .tying import lambda_label, lambda_position
+from .tying import lambda_label
 
 INF = float("inf")
 LAMBDAS = [0.0, 1e-3, 1e-2, 0.1, 1.0, INF]  # the chapter's λ grid: free, four strengths of tying, a convolution
@@ -113,6 +113,28 @@ def filter_grid(filters: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the λ explorer
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _position(lam: float, lams: Sequence[float]) -> float:
+    """Where λ sits on this chapter's λ axis: log₁₀ λ, with 0 one decade left of the grid's smallest λ > 0 and ∞
+    one decade right of its largest finite λ (the tying chapter's axis puts ∞ at 10⁴, and this grid stops at 1:
+    three empty decades would squeeze the ticks together on a phone)."""
+    finite = [math.log10(v) for v in lams if 0 < v < INF]
+    if lam == 0:
+        return (min(finite) if finite else 0.0) - 1
+    if math.isinf(lam):
+        return (max(finite) if finite else 0.0) + 1
+    return math.log10(lam)
+
+
+def _tick(lam: float) -> str:
+    """λ as a short tick label: '10⁻³' rather than '0.001', so that the decades' labels fit a half-width panel."""
+    if 0 < lam < 0.1 and math.log10(lam).is_integer():
+        return "10" + str(int(math.log10(lam))).translate(_SUPERSCRIPTS)
+    return lambda_label(lam)
+
+
 _GRID, _CENTRED, _SHIFTED, _NOW_CENTRED, _NOW_SHIFTED = range(5)  # trace order of the explorer figure
 
 
@@ -127,7 +149,7 @@ def _explorer_patch(sweep: ContinuumSweep, lam: float, channel: int) -> Patch:
     l = sweep.lams.index(lam)
     grid = filter_grid(sweep.filters[l, :, :, channel])
     z = np.round(grid, 3)  # NaN between filters: a gap plotly leaves blank
-    x = lambda_position(lam)
+    x = _position(lam, sweep.lams)
     return Patch(
         traces={_GRID: dict(z=z),
                 _NOW_CENTRED: dict(x=[x], y=[float(sweep.mean_accuracy(0)[l])]),
@@ -141,12 +163,13 @@ def figure_lambda_explorer(sweep: ContinuumSweep, lam: float = 0.0, channel: int
     if lam not in sweep.lams:
         raise ValueError(f"lam must be one of the sweep's λ {sweep.lams}, got {lam!r}")
     channel = check_int("channel", channel, low=0, high=sweep.filters.shape[3] - 1)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.14,
+    # the λ panel wider than the square filter grid needs: its six tick labels must fit in projector type
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.14,
                         subplot_titles=("Filter at each position", "Held-out accuracy"))
     bound = float(np.abs(sweep.filters[:, :, :, channel]).max())
     fig.add_trace(go.Heatmap(z=[[0]], colorscale=_DIVERGING, zmin=-bound, zmax=bound, showscale=False,
                              hoverongaps=False, name="filter weights"), 1, 1)  # 0
-    x = [lambda_position(v) for v in sweep.lams]
+    x = [_position(v, sweep.lams) for v in sweep.lams]
     for distance, colour, name in [(0, TASK_A, "centred"), (2, SHARED, "moved 2 px")]:  # 1, 2
         fig.add_trace(go.Scatter(x=x, y=sweep.mean_accuracy(distance), mode="lines+markers", name=name,
                                  line=dict(color=colour, width=3)), 1, 2)
@@ -157,8 +180,8 @@ def figure_lambda_explorer(sweep: ContinuumSweep, lam: float = 0.0, channel: int
            legend=dict(orientation="h", x=1.0, xanchor="right", y=0.02, yanchor="bottom"))
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", row=1, col=1)
-    ticks = [lambda_position(v) for v in sweep.lams]
-    fig.update_xaxes(tickvals=ticks, ticktext=[lambda_label(v) for v in sweep.lams], title_text="λ",
+    ticks = [_position(v, sweep.lams) for v in sweep.lams]
+    fig.update_xaxes(tickvals=ticks, ticktext=[_tick(v) for v in sweep.lams], title_text="λ",
                      tickangle=0, row=1, col=2)
     fig.update_yaxes(title_text="accuracy", range=[0, 1], row=1, col=2)
     apply_patch(fig, _explorer_patch(sweep, lam, channel))
@@ -186,7 +209,7 @@ def lambda_explorer(sweep: ContinuumSweep, lam: float = 0.0) -> Explorer:
 def figure_shifts(sweep: ContinuumSweep) -> go.Figure:
     """Accuracy on digits moved 0, 1, 2 pixels against λ (top); the first layer's equivariance error (bottom)."""
     sweep = _check_sweep(sweep)
-    x = [lambda_position(v) for v in sweep.lams]
+    x = [_position(v, sweep.lams) for v in sweep.lams]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         subplot_titles=("Accuracy on moved digits", "Equivariance error, first layer"))
     for distance, colour in zip((0, 1, 2), (TASK_A, OKABE_ITO["orange"], SHARED)):
@@ -196,12 +219,16 @@ def figure_shifts(sweep: ContinuumSweep) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=np.maximum(eq, _ZERO_FLOOR), mode="lines+markers+text", showlegend=False,
                              text=["exactly 0" if e == 0 else "" for e in eq], textposition="top left",
                              line=dict(color="black", width=3)), 2, 1)
-    styled(fig, height=620, legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-           margin=dict(t=110, b=60, l=80, r=20))
-    fig.layout.annotations[0].update(y=1.09)  # the top panel's title above the legend
+    # The legend sits in the top panel's empty lower right (every curve is above 0.5 there), not in the
+    # margin, where it fought the panel's title for the same line.
+    styled(fig, height=620, legend=dict(x=0.98, xanchor="right", y=fig.layout.yaxis.domain[0] + 0.02,
+                                        yanchor="bottom", bgcolor="rgba(255,255,255,0.85)"),
+           margin=dict(t=50, b=60, l=80, r=20))
     fig.update_yaxes(title_text="accuracy", range=[0, 1], row=1, col=1)
-    fig.update_yaxes(title_text="relative error", type="log", row=2, col=1)
-    fig.update_xaxes(tickvals=x, ticktext=[lambda_label(v) for v in sweep.lams], title_text="λ", row=2, col=1)
+    # every other decade labelled: eight decades in a half-height panel run together in projector type
+    fig.update_yaxes(title_text="relative error", type="log", tickvals=[10.0 ** -k for k in range(0, 8, 2)],
+                     row=2, col=1)
+    fig.update_xaxes(tickvals=x, ticktext=[_tick(v) for v in sweep.lams], title_text="λ", row=2, col=1)
     return fig
 
 
