@@ -44,7 +44,8 @@ def test_figure_roc_draws_every_curve_and_the_threshold(setup):
     d = pair_distances(setup["net"], X, P)
     tpr = float(((d <= 0.5) & (P.same == 1)).sum() / (P.same == 1).sum())
     assert mark.y[0] == pytest.approx(tpr)
-    assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    # the x axis is named under the bottom panel only (stacked panels share it); every panel names its y axis
+    assert fig.layout.xaxis2.title.text and not fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
 
 
 def test_embedding_projection_keeps_distances_in_its_plane(setup):
@@ -91,6 +92,9 @@ def test_static_frames_show_each_pair(setup):
     g = setup["gallery"]
     assert len(fig["frames"]) == len(picks) ** 2
     assert len(fig["layout"]["updatemenus"][0]["buttons"]) == len(picks)
+    # short names on the slider and the menu (a phone's width), the digit primed when it repeats
+    assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"]] == ["1", "3", "7", "7′", "8"]
+    assert fig["layout"]["updatemenus"][0]["buttons"][3]["label"] == "first digit: 7′"
     frame = fig["frames"][len(picks) + 2]  # first = picks[1], second = picks[2]
     d = viz.compute_pair(g, picks[1], picks[2], 0.5).distance
     assert f"d = {d:.2f}" in frame["layout"]["title"]["text"]
@@ -111,7 +115,8 @@ def test_live_explorer_follows_the_controls(setup):
         assert np.allclose(np.array(fw.data[_IMG_2].z)[::-1], g.images[second].round(3))
         verdict = "same" if v.same else "different"
         assert f"<b>{verdict}</b>" in fw.layout.title.text
-        assert fw.layout.xaxis.title.text == g.describe(first)
+        assert fw.layout.title.text.startswith(f"{viz._named(g, first)} vs {viz._named(g, second)}: ")
+        assert f"a {g.labels[first]} (#{first}" in fw.layout.title.text
     assert fw.data[_PAIR].x[0] < 1e-5 and "same" in fw.layout.title.text  # a digit with itself
     assert fw.data[_THRESHOLD].x[0] == 0.5
     assert len(fw.data[_HIST_SAME].x) == len(setup["background"][0])

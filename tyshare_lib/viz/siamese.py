@@ -89,7 +89,9 @@ def figure_roc(panels: Mapping[str, Mapping[str, Roc]], threshold: float | None 
     n = len(titles)
     styled(fig, height=340 * n + 230, title="Verification ROC",
            legend=dict(orientation="h", y=-80 / (340 * n), x=0, yanchor="top"), margin=dict(t=80, b=230))
-    fig.update_xaxes(title_text="different pairs accepted (FPR)", range=[0, 1], title_standoff=4)
+    # the x axis is named once, under the bottom panel: on a phone a title between panels sat on the next one's name
+    fig.update_xaxes(range=[0, 1.02])  # the "1" tick inside, clear of a legend at the right
+    fig.update_xaxes(title_text="different pairs accepted (FPR)", title_standoff=4, row=n, col=1)
     fig.update_yaxes(title_text="matching accepted (TPR)", range=[0, 1.02])
     return fig
 
@@ -146,7 +148,7 @@ def figure_embedding(emb: Embedding2D) -> go.Figure:
             centre = np.median(Zc, axis=0)  # the class's label sits at its median point
             fig.add_trace(go.Scatter(x=[centre[0]], y=[centre[1]], mode="text", text=[f"<b>{c}</b>"],
                                      showlegend=False, hoverinfo="skip",
-                                     textfont=dict(size=24, color=OKABE_ITO["black"])), col, 1)
+                                     textfont=dict(size=15, color=OKABE_ITO["black"])), col, 1)
     styled(fig, height=820, title="The learned space", margin=dict(t=90, b=70))
     fig.update_xaxes(title_text="principal axis 1", row=2, col=1)
     fig.update_yaxes(title_text="principal axis 2")
@@ -217,20 +219,26 @@ def compute_pair(gallery: Gallery, first: int, second: int, threshold: float) ->
 _IMG_1, _IMG_2, _HIST_SAME, _HIST_DIFF, _THRESHOLD, _PAIR = range(6)
 
 
+def _named(gallery: Gallery, i: int) -> str:
+    """'a 9 (#384, unseen)': digit ``i`` as the pair explorer's title names it."""
+    return f"a {gallery.labels[i]} (#{i}{'' if gallery.seen[i] else ', unseen'})"
+
+
 def _pair_patch(gallery: Gallery, v: PairVerdict, d_max: float) -> Patch:
     a, b = gallery.labels[v.first], gallery.labels[v.second]
     truth = a == b
     verdict = "same" if v.same else "different"
     right = "✓" if v.same == truth else "✗ wrong"
     sign = "≤" if v.same else ">"
-    title = f"d = {v.distance:.2f} {sign} t = {v.threshold:.2f}: <b>{verdict}</b> {right}"
+    # which digits: in the title (a caption that wraps on a phone), not under the images, where a phone has no
+    # room; one line on a projector, so that the figure, its caption and its slider share one screen
+    title = (f"{_named(gallery, v.first)} vs {_named(gallery, v.second)}: "
+             f"d = {v.distance:.2f} {sign} t = {v.threshold:.2f}, <b>{verdict}</b> {right}")
     x = min(v.distance, d_max)
     return Patch(traces={_IMG_1: dict(z=gallery.images[v.first][::-1].round(3).tolist()),  # row 0 at the top
                          _IMG_2: dict(z=gallery.images[v.second][::-1].round(3).tolist()),
                          _PAIR: dict(x=[x, x], text=["", "this pair"])},
-                 layout=dict(title=dict(text=title),
-                             xaxis=dict(title=dict(text=gallery.describe(v.first))),
-                             xaxis2=dict(title=dict(text=gallery.describe(v.second)))))
+                 layout=dict(title=dict(text=title)))
 
 
 def figure_pair_explorer(gallery: Gallery, threshold: float, background: tuple[np.ndarray, np.ndarray],
@@ -240,7 +248,7 @@ def figure_pair_explorer(gallery: Gallery, threshold: float, background: tuple[n
     d_same, d_diff = (np.asarray(b, dtype=float) for b in background)
     d_max = float(max(d_same.max(), d_diff.max(), threshold)) * 1.05
     fig = make_subplots(rows=2, cols=2, specs=[[{}, {}], [{"colspan": 2}, None]], row_heights=[0.55, 0.45],
-                        vertical_spacing=0.25, horizontal_spacing=0.08)
+                        vertical_spacing=0.25, horizontal_spacing=0.08, subplot_titles=("first digit", "second digit"))
     for col in (1, 2):
         fig.add_trace(go.Heatmap(z=np.zeros((8, 8)).tolist(), zmin=0, zmax=1, colorscale="Greys", showscale=False,
                                  hovertemplate="pixel %{z:.2f}<extra></extra>"), 1, col)
@@ -254,7 +262,7 @@ def figure_pair_explorer(gallery: Gallery, threshold: float, background: tuple[n
     fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name="threshold t",
                              line=dict(color=OKABE_ITO["black"], width=2, dash="dash"), hoverinfo="skip"), 2, 1)
     fig.add_trace(go.Scatter(x=[0, 0], y=[0, top], mode="lines+text", name="this pair", showlegend=False,
-                             text=["", "this pair"], textposition="top center",
+                             text=["", "this pair"], textposition="top center", cliponaxis=False,
                              line=dict(color=TASK_B, width=4), hoverinfo="skip"), 2, 1)
     # Room above for the title and, in the book, the menu; the slider goes under the distance panel,
     # so that panel's axis is labelled on top; the legend sits in the top margin, between title and menu.
@@ -305,12 +313,24 @@ def pair_explorer(gallery: Gallery, threshold: float, background: tuple[np.ndarr
     controls = {name: widgets.IntSlider(value=value, min=0, max=len(gallery) - 1, description=f"{name} digit #",
                                         layout=wide, style={"description_width": "8em"})
                 for name, value in (("first", first), ("second", second))}
+    names = short_names(gallery, picks)
     return Explorer(fig, update=lambda first, second: _pair_patch(gallery, compute_pair(gallery, first, second,
                                                                                            threshold), d_max),
                     controls=controls, static_control="second", static_values=picks,
-                    static_labels=[gallery.describe(p) for p in picks], slider_prefix="second: ",
-                    groups={"first": [(f"first: {gallery.describe(p)}", p) for p in picks]},
-                    live_layout=dict(height=640, margin_t=70, margin_b=40))
+                    static_labels=names, slider_prefix="second digit: ",
+                    groups={"first": [(f"first digit: {n}", p) for n, p in zip(names, picks)]},
+                    live_layout=dict(height=640, margin_t=90, margin_b=40))
+
+
+def short_names(gallery: Gallery, picks: Sequence[int]) -> list[str]:
+    """Slider and menu names for ``picks``: the digit, primed when it repeats ('7', "7′"); ten of them fit a
+    phone's slider. The full description ('#384: a 9 (unseen)') is in the figure's title."""
+    names, seen = [], {}
+    for p in picks:
+        lab = int(gallery.labels[p])
+        names.append(f"{lab}{'′' * seen.get(lab, 0)}")
+        seen[lab] = seen.get(lab, 0) + 1
+    return names
 
 
 # ----------------------------------------------------------------------------- training
@@ -328,5 +348,5 @@ def figure_losses(losses: Mapping[str, torch.Tensor]) -> go.Figure:
                                            dash=METHOD_DASH.get(name, "solid"))))
     styled(fig, height=400, title="Training loss (same pairs)", xaxis_title="step",
            yaxis_title="contrastive loss", legend=dict(x=0.98, xanchor="right", y=0.98))
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", dtick="D2")  # labels at 1, 2, 5 of each decade: 6, 7, 8, 9 ran together
     return fig
