@@ -165,7 +165,7 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
                                  hovertemplate=f"{key}: the same tensor at every step<extra></extra>"), 1, 1)
     fig.add_trace(go.Scatter(line=dict(color="rgba(120,120,120,0.35)", width=1, dash="dot"), **edge), 1, 1)
     fig.add_trace(go.Scatter(mode="markers+text", text=["W<sub>x</sub>", "W<sub>h</sub>", "b"],
-                             textposition="top center",
+                             textposition="top center", cliponaxis=False,
                              textfont=dict(size=16), showlegend=False, hoverinfo="skip",
                              marker=dict(size=22, symbol=["square", "diamond", "circle"],
                                          color=[WEIGHT_COLOURS[k] for k in ("W_x", "W_h", "b")],
@@ -186,7 +186,7 @@ def figure_unrolled(T: int = 5, costs: UnrolledCosts | None = None) -> go.Figure
            legend=dict(x=1, xanchor="right", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
     fig.update_annotations(font_size=15)  # the panel titles
     fig.update_xaxes(range=[-1.5, len(costs.T) + 0.7], visible=False, row=1, col=1)
-    fig.update_yaxes(range=[-0.5, _Y_OBJ + 0.9], visible=False, row=1, col=1)
+    fig.update_yaxes(range=[-0.5, _Y_OBJ + 1.2], visible=False, row=1, col=1)  # room for the names in big type
     for col in (1, 2, 3):
         # one axis title, under the last panel: on a phone the panels stack, and a title between two of them
         # would sit on the next one's name
