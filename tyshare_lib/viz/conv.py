@@ -104,9 +104,11 @@ def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, s
     k = np.array(kernel).reshape(3, 3)
     products = s.products.numpy()
     window = s.window.numpy()
-    text = [[f"{_fmt(window[i, j])}·{_fmt_weight(k[i, j])}" for j in range(3)] for i in range(3)]
+    # window value over weight, on two lines: a cell is as narrow as it is tall, and projector type is 24 px
+    text = [[f"{_fmt(window[i, j])}<br>·{_fmt_weight(k[i, j])}" for j in range(3)] for i in range(3)]
     plim = float(np.abs(k).max()) or 1.0
-    title = f"step {step + 1}/{len(steps)}: output[{s.row}, {s.col}] = sum of the 9 products = <b>{_fmt(s.value)}</b>"
+    title = (f"step {step + 1}/{len(steps)}: the <span style='color:{WINDOW}'>■</span> window × the kernel, summed: "
+             f"<span style='color:{CELL}'>■</span> output[{s.row}, {s.col}] = <b>{_fmt(s.value)}</b>")
     return Patch(
         traces={
             _INPUT: dict(z=slide.padded_z),
@@ -123,29 +125,32 @@ def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, s
 def figure_slide(image: torch.Tensor, kernel: tuple, stride: int = 1, padding: int = 0, step: int = 1) -> go.Figure:
     """Input with the kernel's window, the kernel (the same nine numbers at every step), the products, and
     the output filling in cell by cell."""
-    fig = make_subplots(rows=2, cols=2, row_heights=[0.62, 0.38], vertical_spacing=0.14, horizontal_spacing=0.12,
-                        subplot_titles=("Input, <span style='color:#E69F00'>■</span> the kernel's window",
-                                        "Output, <span style='color:#009E73'>■</span> the cell being written",
-                                        "Kernel: the same 9 weights at every step", "Window × kernel, cell by cell"))
+    # One row, in the order of the computation: four square panels fit a laptop's column, stack on a phone, and
+    # leave a projector's short screen the height for two lines of 24-px numbers in each 3 × 3 cell.
+    fig = make_subplots(rows=1, cols=4, horizontal_spacing=0.04,
+                        subplot_titles=("Input", "Kernel", "Products", "Output"))
     fig.add_trace(go.Heatmap(z=[[0]], colorscale=GREY, zmin=0, zmax=1, showscale=False,
                              hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra>input</extra>"), 1, 1)
     fig.add_trace(go.Heatmap(z=[[0]], text=[[""]], texttemplate="%{text}", textfont=dict(size=16),
                              colorscale=DIVERGING, showscale=False, xgap=2, ygap=2,
-                             hovertemplate="weight %{z:.3f}<extra>kernel</extra>"), 2, 1)
+                             hovertemplate="weight %{z:.3f}<extra>kernel</extra>"), 1, 2)
     fig.add_trace(go.Heatmap(z=[[0]], text=[[""]], texttemplate="%{text}", textfont=dict(size=13),
                              colorscale=DIVERGING, showscale=False, xgap=2, ygap=2,
-                             hovertemplate="%{text} = %{z:.3f}<extra>product</extra>"), 2, 2)
+                             hovertemplate="%{text} = %{z:.3f}<extra>product</extra>"), 1, 3)
     fig.add_trace(go.Heatmap(z=[[0]], colorscale=DIVERGING, showscale=False,
-                             hovertemplate="output[%{y}, %{x}] = %{z:.3f}<extra></extra>"), 1, 2)
+                             hovertemplate="output[%{y}, %{x}] = %{z:.3f}<extra></extra>"), 1, 4)
     fig.add_trace(go.Scatter(x=[0], y=[0], fill="toself", fillcolor="white", mode="lines",
-                             line=dict(width=0), hoverinfo="skip", showlegend=False), 1, 2)
+                             line=dict(width=0), hoverinfo="skip", showlegend=False), 1, 4)
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="lines", line=dict(color=WINDOW, width=5), hoverinfo="skip",
                              name="kernel window"), 1, 1)
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="lines", line=dict(color=CELL, width=5), hoverinfo="skip",
-                             name="cell being written"), 1, 2)
-    styled(fig, height=840, showlegend=False, title=dict(font=dict(size=18), y=0.99, yanchor="top"),
-           margin=dict(t=150, b=150, l=40, r=20))
+                             name="cell being written"), 1, 4)
+    # 470 px high: a projector's variant keeps the height, and needs it for squares of ~200 px; on a laptop the
+    # panels are as wide as a quarter column and stay under their titles (constraintoward top)
+    styled(fig, height=470, showlegend=False, title=dict(font=dict(size=18), y=0.97, yanchor="top"),
+           margin=dict(t=115, b=60, l=20, r=20))
     _image_axes(fig)
+    fig.update_yaxes(constraintoward="top")
     apply_patch(fig, slide_patch(image, kernel, stride, padding, step))
     return fig
 
@@ -228,7 +233,7 @@ def kernel_explorer(size: int = 16, preset: str = "vertical edge", stride: int =
         static_control="step", static_values=lambda g: range(1, n_steps(g["stride"], g["padding"]) + 1),
         groups={"kernel": [(name, _flat(name)) for name in PRESET_ORDER],
                 "stride": [("stride 1", 1), ("stride 2", 2)], "padding": [("padding 0", 0), ("padding 1", 1)]},
-        play=True, frame_ms=150, slider_prefix="step ", live_layout=dict(height=700, margin_t=80, margin_b=30),
+        play=True, frame_ms=150, slider_prefix="step ", live_layout=dict(height=400, margin_t=80, margin_b=30),
         extras=[widgets.HBox([play, presets]), widgets.HTML("<b>kernel weights</b> (edit any of the nine)")])
 
 
@@ -292,7 +297,8 @@ def parameter_explorer(size: int = 32) -> Explorer:
     styled(fig, height=520, xaxis_title="image side n (pixels)", yaxis_title="parameters",
            legend=dict(x=0.02, y=0.98, bgcolor="rgba(255,255,255,0.8)"), margin=dict(b=150))
     fig.update_xaxes(type="log", tickvals=SIZES)
-    fig.update_yaxes(type="log", exponentformat="power")
+    # every other decade labelled: eleven decades of labels run together in projector type
+    fig.update_yaxes(type="log", exponentformat="power", tickvals=[10.0 ** k for k in range(0, 12, 2)])
     apply_patch(fig, _count_patch(size))
     slider = widgets.SelectionSlider(options=SIZES, value=size, description="image side")
     return Explorer(fig, update=_count_patch, controls={"size": slider}, static_control="size",
@@ -306,7 +312,8 @@ def figure_equivariance(size: int = 32, shift: tuple[int, int] = (4, 6), preset:
     if not (isinstance(shift, tuple) and len(shift) == 2 and all(isinstance(v, int) for v in shift)):
         raise ArgumentError(f"shift must be a (rows, cols) tuple of ints, got {shift!r}")
     shifted = torch.roll(image, shifts=shift, dims=(0, 1))
-    return image_row([(image.numpy(), "input", False), (shifted.numpy(), f"input shifted by {shift}", False),
+    # short panel names: four panels share a phone's or a projector's width (the title says what happens)
+    return image_row([(image.numpy(), "input", False), (shifted.numpy(), f"shifted {shift}", False),
                       (conv2d(image, k).numpy(), "output", True),
-                      (conv2d(shifted, k).numpy(), "output of the shifted input", True)],
+                      (conv2d(shifted, k).numpy(), "output (shifted)", True)],
                      "Shift the input, and the output shifts with it", height=320)
