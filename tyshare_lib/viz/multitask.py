@@ -223,7 +223,7 @@ def figure_lambda_explorer(curves: LambdaCurves, lam: float = 0.0) -> go.Figure:
     fig.update_xaxes(**_lambda_axis(), row=1, col=1)
     fig.update_xaxes(**_lambda_axis(), title_text="λ (0: each alone, ∞: shared)", row=2, col=1)
     fig.update_yaxes(title_text="accuracy (%)", range=[50, 100], row=1, col=1)
-    fig.update_yaxes(title_text="distance", rangemode="tozero", row=2, col=1)
+    fig.update_yaxes(title_text="distance", rangemode="tozero", nticks=4, row=2, col=1)  # short in projector mode
     fig.update_annotations(font_size=15)
     apply_patch(fig, _explorer_patch(curves, lam))
     return fig
