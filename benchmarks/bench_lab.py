@@ -14,7 +14,10 @@ presses an arrow key, and times in the page, from the keydown to the graph div's
 the next animation frame after it (painted). Median of ``PRESSES`` presses each, the floor measured in the same
 run; ``ratio`` = explorer median / floor median (issue 7 asks ≤ 1.2).
 
-``bench()`` returns the same numbers as a dict. ``benchmarks/bench.py``'s ``chapter_modules()`` finds every
+Before/after a change of the library: ``TYSHARE_BENCH_LAB_PATH=/tmp/old`` puts another copy of ``tyshare_lib``
+(e.g. ``git archive HEAD tyshare_lib | tar -x -C /tmp/old``) first on the kernel's path.
+``BENCH_LAB_SETUP_S`` bounds the wait for the notebook to run (default 900 s; the training cells are slow under
+load). ``bench()`` returns the same numbers as a dict. ``benchmarks/bench.py``'s ``chapter_modules()`` finds every
 ``bench_*.py``; this module is not a chapter and starts a browser, so its ``bench()`` returns nothing unless
 ``TYSHARE_BENCH_LAB=1`` (``run()`` always measures).
 """

@@ -133,9 +133,22 @@ def moving_point_explorer():
                                   "heat": widgets.IntSlider(value=0, min=0, max=3)}, "k", [0, 1])
 
 
-def test_live_figure_sends_only_what_changed():
+def test_live_figure_sends_one_update_with_only_what_changed():
     ex = moving_point_explorer()
     _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)  # the default: one Plotly.update, with the moving point and the title only
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    assert log[0][1]["style_traces"] == [1] and set(log[0][1]["style_data"]) == {"x", "y"}
+    assert log[0][1]["layout_data"] == {"title.text": "k = 2"}
+    log.clear()
+    assert ex._live.send(ex.update(**ex.values())) == "none" and log == []
+
+
+def test_live_figure_animate_path_sends_only_what_changed():
+    ex = moving_point_explorer()
+    _ = ex.widget
+    ex._live.animate = True
     log = sent_messages(ex.figure_widget)
     ex.set(k=2)  # the point moves inside the path's extent; the heatmap is as it was
     kinds = [kind for kind, _ in log]
@@ -157,6 +170,7 @@ def test_live_figure_sends_only_what_changed():
 def test_live_figure_redraws_fully_when_an_axis_would_change():
     ex = moving_point_explorer()
     _ = ex.widget
+    ex._live.animate = True
     log = sent_messages(ex.figure_widget)
     ex.set(k=15)  # beyond the path: the autoranged axes must grow, so plotly.js must redraw them
     assert [kind for kind, _ in log] == ["_py2js_update"]
@@ -173,12 +187,14 @@ def test_live_figure_animates_bars_only_on_a_fixed_range():
     fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2])], layout=dict(yaxis=dict(range=[0, 10])))
     ex = Explorer(fig, lambda k: Patch({0: dict(y=[k, 2 * k])}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
     _ = ex.widget
+    ex._live.animate = True
     log = sent_messages(ex.figure_widget)
     ex.set(k=3)
     assert [kind for kind, _ in log] == ["_py2js_animate"] and ex.figure_widget.data[0].y == (3, 6)
     auto = Explorer(go.Figure([go.Bar(x=["a"], y=[1])]), lambda k: Patch({0: dict(y=[k])}),
                     {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
     _ = auto.widget
+    auto._live.animate = True
     log = sent_messages(auto.figure_widget)
     auto.set(k=4)  # autoranged bars: the axis follows them
     assert [kind for kind, _ in log] == ["_py2js_update"]

@@ -44,9 +44,9 @@ def apply_patch(fig: go.Figure, patch: Patch) -> None:
 # A FigureWidget redraws through plotly.js. ``Plotly.update`` with a changed data array recomputes and redraws
 # *every* trace and axis of the figure (contours, heatmaps, all subplots), which costs a multiple of what the
 # reader's key press should cost. ``Plotly.animate`` with ``redraw: false`` redraws only the traces it is given,
-# when they are of a type plotly.js can animate (scatter, bar). The live explorer therefore sends, after each
-# move of a control, only the trace properties and layout entries whose values differ from those it last sent,
-# and sends moving scatter/bar data through that animate path whenever the axes cannot change (see _axes_keep).
+# when they are of a type plotly.js can animate (scatter, bar). The live explorer sends, after each move of a
+# control, only the trace properties and layout entries whose values differ from those it last sent; LiveSync
+# can also send moving scatter/bar data through that animate path when the axes cannot change (_axes_keep).
 _ANIMATABLE = {"scatter", "bar"}  # plotly.js trace modules with ``animatable: true`` that this path uses
 _ANIMATE_PROPS = {"x", "y", "text", "hovertext", "customdata", "marker.color", "marker.size", "marker.opacity",
                   "line.color", "line.width", "opacity", "width"}  # redrawn by the trace's own transition
@@ -105,14 +105,19 @@ class LiveSync:
     """What a live FigureWidget was last sent, and the cheapest message for a new :class:`Patch` (all chapters).
 
     ``send(patch)`` diffs the patch against the values sent before (the first patch is all new), drops what did
-    not change, and sends the rest: moving scatter/bar data whose axes cannot change through ``Plotly.animate``
-    (``redraw: false``: only those traces are redrawn) and titles, annotations and shapes through one relayout;
-    anything else through one ``Plotly.update``, as :func:`apply_patch` does. It returns the path it took
+    not change (nothing at all is sent when nothing changed), and sends the rest through one ``Plotly.update``, as
+    :func:`apply_patch` does. With ``animate=True``, moving scatter/bar data whose axes cannot change goes through
+    ``Plotly.animate`` (``redraw: false``: only those traces are redrawn) and titles, annotations and shapes
+    through one relayout. It returns the path it took
     (``"none"``, ``"animate"``, ``"update"``), for tests and benchmarks.
     """
 
-    def __init__(self, fig: go.FigureWidget):
+    def __init__(self, fig: go.FigureWidget, animate: bool = False):
         self.fig = fig
+        # Off by default: in JupyterLab on a loaded 2-core machine (benchmarks/bench_lab.py, 2026-11-28) the
+        # relayout + animate pair was not measurably faster than one update, and slower for the 14-trace
+        # unrolled-RNN explorer; kept, tested, for a measurement on a quiet machine.
+        self.animate = animate
         self.traces: dict[int, dict] = {}
         self.layout: dict = {}
 
@@ -125,7 +130,7 @@ class LiveSync:
         layout = _diff(_jsonable(dict(patch.layout)), self.layout)
         if not traces and not layout:
             return "none"
-        path = "animate" if traces and self._can_animate(traces, layout) else "update"
+        path = "animate" if self.animate and traces and self._can_animate(traces, layout) else "update"
         if path == "animate":
             if layout:
                 self.fig.plotly_relayout(_dotted(layout))
