@@ -17,9 +17,8 @@ run; ``ratio`` = explorer median / floor median (issue 7 asks ≤ 1.2).
 Before/after a change of the library: ``TYSHARE_BENCH_LAB_PATH=/tmp/old`` puts another copy of ``tyshare_lib``
 (e.g. ``git archive HEAD tyshare_lib | tar -x -C /tmp/old``) first on the kernel's path.
 ``BENCH_LAB_SETUP_S`` bounds the wait for the notebook to run (default 900 s; the training cells are slow under
-load). ``bench()`` returns the same numbers as a dict. ``benchmarks/bench.py``'s ``chapter_modules()`` finds every
-``bench_*.py``; this module is not a chapter and starts a browser, so its ``bench()`` returns nothing unless
-``TYSHARE_BENCH_LAB=1`` (``run()`` always measures).
+load). ``bench()`` returns the same numbers as a dict, keyed for ``benchmarks/bench.py`` (whose ``chapter_modules()``
+skips this module: it is not a chapter's, and it starts JupyterLab and a browser).
 """
 from __future__ import annotations
 
@@ -367,9 +366,7 @@ def run(words: list[str] | None = None, presses: int = PRESSES) -> dict:
 
 
 def bench() -> dict:
-    """For benchmarks/bench.py: the JupyterLab reactions (only with TYSHARE_BENCH_LAB=1: it starts a browser)."""
-    if os.environ.get("TYSHARE_BENCH_LAB") != "1":
-        return {}
+    """For benchmarks/bench.py: every explorer's JupyterLab reaction, the floor and their ratio."""
     return {f"JupyterLab key→redraw, {k}": v for k, v in run().items()}
 
 
