@@ -1,6 +1,6 @@
 """Speed of what readers wait for: live widget reactions and notebook execution times.
 
-    python benchmarks/bench.py            # everything
+    python benchmarks/bench.py            # everything but lab
     python benchmarks/bench.py widgets    # only the live widgets
     python benchmarks/bench.py notebooks  # only the chapters
     python benchmarks/bench.py browser    # only the built pages (needs the build and Chromium)
@@ -189,7 +189,7 @@ def bench_lab() -> dict:
 
 
 def main(argv: list[str]) -> None:
-    which = set(argv) or {"widgets", "notebooks", "browser", "lab"}
+    which = set(argv) or {"widgets", "notebooks", "browser"}  # "lab" takes minutes: asked for by name
     results = {}
     if "widgets" in which:
         results.update(bench_widgets())
