@@ -164,3 +164,15 @@ def test_a_legend_under_the_panels_moves_below_the_book_slider():
     assert layout["legend"]["yref"] == "container" and layout["legend"]["y"] == 0
     xaxis_px, slider_px = adaptive._below_panels_px(layout, 17)
     assert layout["margin"]["b"] >= xaxis_px + slider_px + 17  # the slider, then a row of legend
+
+
+def test_on_a_phone_play_and_pause_go_under_a_full_width_slider():
+    fig = styled(go.Figure(go.Scatter(x=[0], y=[0])), xaxis_title="x")
+    explorer = Explorer(fig, lambda v: Patch({0: {"y": [v]}}), {"v": type("C", (), {"value": 1})()}, "v", [1, 2],
+                        play=True)
+    spec = adaptive.book_spec(explorer.static_figure(), {})
+    layout = merged(spec, spec["variants"]["narrow"])
+    slider, buttons = layout["sliders"][0], layout["updatemenus"][-1]
+    assert slider["x"] == 0 and slider["len"] == 1 and buttons["direction"] == "right"
+    assert buttons["pad"]["t"] > slider["pad"]["t"] + 2 * adaptive.NARROW_FONT_SIZE  # a row of their own
+    assert layout["margin"]["b"] > buttons["pad"]["t"]

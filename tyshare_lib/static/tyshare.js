@@ -203,7 +203,7 @@
       gd.layout.updatemenus[dropdown].buttons.forEach((b, k) => {
         const option = document.createElement("option");
         option.value = String(k);
-        option.textContent = b.label;
+        option.textContent = String(b.label).trim();
         select.appendChild(option);
       });
       select.value = String(gd.layout.updatemenus[dropdown].active || 0);

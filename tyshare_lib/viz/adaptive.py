@@ -277,7 +277,7 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
         title_lines = max(title_lines, titles[i].count("<br>") + 1)
     title_px = round(title_lines * line * 1.15)
     top = round(10 + legend_px + menu_px + (title_px + 6 if title_lines else 0))
-    row_gap_px = xaxis_px + (title_px + 8 if title_lines else 0.5 * line)
+    row_gap_px = xaxis_px + 0.5 * line + (title_px + 8 if title_lines else 0)  # + tick length and title standoff
 
     patch: dict[str, Any] = {"font": {"size": font}, "margin": {"t": top, "l": left, "r": right, "b": bottom}}
     plot_px = (height_px or float(layout.get("height") or 450)) - top - bottom
@@ -305,28 +305,38 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
                 patch["annotations"][i]["text"] = text
     patch["height"] = round(plot_px + top + bottom) if stack else round(height_px or float(layout.get("height") or 450))
     for key, axis in layout.items():  # log axes: decades only (plotly's in-between digits are 0.75 × the type)
-        if _AXIS.match(key) and isinstance(axis, Mapping) and axis.get("type") == "log" and "tickvals" not in axis:
+        if _AXIS.match(key) and isinstance(axis, Mapping) and axis.get("type") == "log" \
+                and "tickvals" not in axis and "dtick" not in axis:
             patch[key] = merge(patch.get(key), {"dtick": 1})
     if legend_right:
         patch["legend"] = {"orientation": "v", "xref": "paper", "yref": "paper", "x": 1.01, "y": 1,
                            "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font}}
     elif shows_legend:  # on top of everything, in columns
         patch["legend"] = {"orientation": "h", "xref": "container", "yref": "container", "x": 0.01, "y": 1,
-                           "xanchor": "left", "yanchor": "top", "entrywidth": round(0.97 / columns, 3),
-                           "entrywidthmode": "fraction", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font},
+                           "xanchor": "left", "yanchor": "top",  # columns in pixels: a fraction would be of the plot area
+                           "entrywidth": int((width_px or NARROW_MIN_PX) * 0.97 / columns) - 40,
+                           "entrywidthmode": "pixels", "bgcolor": "rgba(0,0,0,0)", "font": {"size": font},
                            "maxheight": 1}  # never a scroll box: every entry shown
     if dropdown:
+        # plotly sizes a dropdown to its widest label, so its arrow touches that label: two spaces keep them apart
         patch["updatemenus"] = [{"y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left",
-                                 "pad": {"b": title_px + 6 if title_lines else 4, "t": 0}, "font": {"size": font}}
+                                 "pad": {"b": title_px + 6 if title_lines else 4, "t": 0}, "font": {"size": font},
+                                 "buttons": [{"label": f"{b.get('label', '')}\u00a0\u00a0"} for b in m.get("buttons", [])]}
                                 if m.get("type", "dropdown") == "dropdown" else {"font": {"size": font}}
                                 for m in layout["updatemenus"]]
     if layout.get("sliders"):  # below the bottom panel's tick labels and axis title
         patch["sliders"] = [{"font": {"size": font}, "currentvalue": {"font": {"size": font}},
                              "y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4, "b": 0}} for _ in layout["sliders"]]
-        if layout.get("updatemenus"):  # the play buttons sit beside the slider
-            patch["updatemenus"] = merge(patch.get("updatemenus", [{} for _ in layout["updatemenus"]]), [
-                {"y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4}} if m.get("type") == "buttons" else {}
-                for m in layout["updatemenus"]])
+        plays = [m.get("type") == "buttons" for m in layout.get("updatemenus") or []]
+        if any(plays) and stack:  # a phone: the slider takes the whole width, play and pause go under it, side by side
+            patch["sliders"] = [merge(p, {"x": 0, "len": 1}) for p in patch["sliders"]]
+            patch["updatemenus"] = merge(patch.get("updatemenus", [{} for _ in plays]), [
+                {"y": 0, "yanchor": "top", "x": 0, "xanchor": "left", "direction": "right",
+                 "pad": {"t": xaxis_px + slider_px + 8, "r": 0}} if play else {} for play in plays])
+            patch["margin"]["b"] = bottom = bottom + 2 * line + 12
+        elif any(plays):  # the play buttons sit beside the slider
+            patch["updatemenus"] = merge(patch.get("updatemenus", [{} for _ in plays]), [
+                {"y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4}} if play else {} for play in plays])
     return patch
 
 
