@@ -46,7 +46,7 @@ def _missing(reason: str):
 @pytest.fixture(scope="session")
 def book_url():
     """Base URL of the built book, served from _build/html on 127.0.0.1."""
-    if not (BUILT / "book" / "tying.html").exists():
+    if not (BUILT / "book" / "intro.html").exists():
         _missing("the book is not built: run `jupyter-book build . --all -W` first")
     handler = functools.partial(_QuietHandler, directory=str(BUILT))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

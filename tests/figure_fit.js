@@ -311,6 +311,9 @@ async (options = {}) => {
     for (let i = 0; i < texts.length; i++) {
       for (let j = i + 1; j < texts.length; j++) {
         const a = texts[i], b = texts[j];
+        // A dropdown's label and its own arrow are one button (plotly sizes it to the widest label).
+        const header = (t) => t.el.closest('.updatemenu-header-group');
+        if (header(a) && header(a) === header(b)) continue;
         if (a.quad || b.quad) {  // a slanted text: how deep their true outlines overlap
           const depth = penetration(outline(a), outline(b));
           if (depth > o.overlapTol) {

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import BUILT, ROOT, OfflinePage, _missing, _QuietHandler, book_pages
+from conftest import BUILT, ROOT, OfflinePage, _QuietHandler, book_pages
 
 FIT_JS = (Path(__file__).resolve().parent / "figure_fit.js").read_text()
 
@@ -85,17 +85,9 @@ def describe(report: dict, size: str, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def fit_book_url(request):
-    """The built book's base URL: conftest's ``book_url``, or a server of its own for ``TYSHARE_BUILT``."""
-    if not os.environ.get("TYSHARE_BUILT"):
-        yield request.getfixturevalue("book_url")
-        return
-    folder = built_folder()
-    if not (folder / "book" / "tying.html").exists():
-        _missing(f"TYSHARE_BUILT={folder} holds no built book (book/tying.html)")
-    url, server = serve(folder)
-    yield url
-    server.shutdown()
+def fit_book_url(book_url):
+    """The built book's base URL (conftest's ``book_url``, which honours ``TYSHARE_BUILT``)."""
+    return book_url
 
 
 @pytest.fixture(scope="module")

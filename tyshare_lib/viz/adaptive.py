@@ -332,8 +332,8 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
             patch["sliders"] = [merge(p, {"x": 0, "len": 1}) for p in patch["sliders"]]
             patch["updatemenus"] = merge(patch.get("updatemenus", [{} for _ in plays]), [
                 {"y": 0, "yanchor": "top", "x": 0, "xanchor": "left", "direction": "right",
-                 "pad": {"t": xaxis_px + slider_px + 8, "r": 0}} if play else {} for play in plays])
-            patch["margin"]["b"] = bottom = bottom + 2 * line + 12
+                 "pad": {"t": xaxis_px + slider_px + 24, "r": 0}} if play else {} for play in plays])
+            patch["margin"]["b"] = bottom = bottom + 2 * line + 28
         elif any(plays):  # the play buttons sit beside the slider
             patch["updatemenus"] = merge(patch.get("updatemenus", [{} for _ in plays]), [
                 {"y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4}} if play else {} for play in plays])
