@@ -78,7 +78,7 @@
     return fig.drawing;
   }
 
-  /* Draw again if the width crossed the narrow line or a mode changed; the slider keeps its step. */
+  /* Draw again if the width crossed the narrow line or a mode changed; the figure keeps its group and step. */
   function redraw(fig, force) {
     if (!fig.drawn) return;
     const c = composed(fig);
@@ -86,13 +86,21 @@
     fig.key = c.key;
     const gd = fig.div;
     const i = visibleSlider(gd);
-    const step = i >= 0 ? (gd.layout.sliders[i].active || 0) : 0;
-    const layout = c.layout;
-    if (i >= 0 && layout.sliders && layout.sliders[i]) {
-      layout.sliders = layout.sliders.map((s, j) => (j === i ? Object.assign({}, s, { active: step }) : s));
-    }
-    Plotly.react(gd, { data: c.data, layout, config: fig.spec.config, frames: fig.spec.frames || [] })
-      .then(() => { if (i >= 0 && step !== (fig.spec.layout.sliders[i].active || 0)) goTo(fig, step); syncKeys(fig); });
+    const slider = i >= 0 ? gd.layout.sliders[i] : null;
+    const step = slider ? (slider.active || 0) : 0;
+    const menus = ((gd.layout.updatemenus || []).map((m) => m.active));
+    Plotly.react(gd, { data: c.data, layout: c.layout, config: fig.spec.config, frames: fig.spec.frames || [] })
+      .then(() => {
+        if (!slider) return syncKeys(fig);
+        // Back to where the reader was: through the group's first frame (which carries what the group's
+        // frames share), then the step.
+        const first = slider.steps[0].args[0][0], here = slider.steps[step].args[0][0];
+        const update = { [`sliders[${i}].active`]: step };
+        menus.forEach((active, m) => { if (active !== undefined) update[`updatemenus[${m}].active`] = active; });
+        return Plotly.animate(gd, first === here ? [here] : [first, here],
+                              { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } })
+          .then(() => Plotly.relayout(gd, update)).then(() => syncKeys(fig));
+      });
   }
 
   function drawAll() {
