@@ -305,8 +305,9 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
                 patch["annotations"][i]["text"] = text
     patch["height"] = round(plot_px + top + bottom) if stack else round(height_px or float(layout.get("height") or 450))
     for key, axis in layout.items():  # log axes: decades only (plotly's in-between digits are 0.75 × the type)
+        dtick = axis.get("dtick") if isinstance(axis, Mapping) else None
         if _AXIS.match(key) and isinstance(axis, Mapping) and axis.get("type") == "log" \
-                and "tickvals" not in axis and "dtick" not in axis:
+                and "tickvals" not in axis and (dtick is None or str(dtick).startswith("D")):
             patch[key] = merge(patch.get(key), {"dtick": 1})
     if legend_right:
         patch["legend"] = {"orientation": "v", "xref": "paper", "yref": "paper", "x": 1.01, "y": 1,

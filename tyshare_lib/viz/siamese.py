@@ -237,7 +237,9 @@ def _pair_patch(gallery: Gallery, v: PairVerdict, d_max: float) -> Patch:
     x = min(v.distance, d_max)
     return Patch(traces={_IMG_1: dict(z=gallery.images[v.first][::-1].round(3).tolist()),  # row 0 at the top
                          _IMG_2: dict(z=gallery.images[v.second][::-1].round(3).tolist()),
-                         _PAIR: dict(x=[x, x], text=["", "this pair"])},
+                         # the label hangs inside the panel, on the side with room (clear of the axis on top)
+                         _PAIR: dict(x=[x, x], text=["", "this pair"],
+                                     textposition="bottom right" if x < 0.6 * d_max else "bottom left")},
                  layout=dict(title=dict(text=title)))
 
 
@@ -262,7 +264,7 @@ def figure_pair_explorer(gallery: Gallery, threshold: float, background: tuple[n
     fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name="threshold t",
                              line=dict(color=OKABE_ITO["black"], width=2, dash="dash"), hoverinfo="skip"), 2, 1)
     fig.add_trace(go.Scatter(x=[0, 0], y=[0, top], mode="lines+text", name="this pair", showlegend=False,
-                             text=["", "this pair"], textposition="top center", cliponaxis=False,
+                             text=["", "this pair"], textposition="bottom right", cliponaxis=False,
                              line=dict(color=TASK_B, width=4), hoverinfo="skip"), 2, 1)
     # Room above for the title and, in the book, the menu; the slider goes under the distance panel,
     # so that panel's axis is labelled on top; the legend sits in the top margin, between title and menu.
