@@ -87,7 +87,7 @@ def figure_vocab_savings(vocab_size: int = 10_000, models: Sequence[PaperModel] 
     models = _check_models(paper_models() if models is None else models)
     short = [m.name.split(" (")[0] for m in models]
     curves = compute_savings_curves(_CURVE_VOCABS, models)
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2,
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.24,
                         subplot_titles=("Share of parameters saved", "Parameters at this V"))
     for i, (name, colour) in enumerate(zip(short, MODEL_COLOURS)):  # 0..2: curves against V
         fig.add_trace(go.Scatter(x=_CURVE_VOCABS, y=100 * curves[i], mode="lines", name=models[i].name,
@@ -96,16 +96,30 @@ def figure_vocab_savings(vocab_size: int = 10_000, models: Sequence[PaperModel] 
     for i, colour in enumerate(MODEL_COLOURS[:len(models)]):  # 3..5: the current V
         fig.add_trace(go.Scatter(x=[vocab_size], y=[0], mode="markers", showlegend=False, hoverinfo="skip",
                                  marker=dict(size=15, color=colour, line=dict(width=2, color="black"))), 1, 1)
+    # The counts sit inside the bars' tops: above them they ran into each other (V = 1,000 on a phone) or into
+    # the panel title (V = 250,000 in projector mode); a count that no longer fits at 13 px is hidden (layout).
     fig.add_trace(go.Bar(x=short, y=[0] * len(models), name="untied", marker_color=TASK_B,  # 6
-                         textposition="outside", cliponaxis=False), 2, 1)
+                         textposition="inside", insidetextanchor="end"), 2, 1)
     fig.add_trace(go.Bar(x=short, y=[0] * len(models), name="tied", marker_color=SHARED,  # 7
-                         textposition="outside", cliponaxis=False), 2, 1)
+                         textposition="inside", insidetextanchor="end"), 2, 1)
     fig.add_vline(x=10_000, line=dict(dash="dot", color=OKABE_ITO["grey"]), row=1, col=1)
-    styled(fig, height=720, barmode="group", legend=dict(orientation="h", y=-0.32, yanchor="top", x=0),
-           margin=dict(t=90, b=220))
-    fig.update_xaxes(type="log", title_text="vocabulary size V (dotted: PTB)", row=1, col=1)
+    # The legend sits below the book's V slider, which the book puts ~60 px under the plotting area (under the
+    # tick labels and the x-axis title) and which is ~80 px tall: 150 px (0.34) of the 438-px plotting area.
+    styled(fig, height=740, barmode="group", legend=dict(orientation="h", y=-0.36, yanchor="top", x=0),
+           margin=dict(t=90, b=240))
+    # Labelled every half decade: plotly's digits between decades ran into "100k" at 768 px.
+    fig.update_xaxes(type="log", title_text="vocabulary size V (dotted: PTB)", row=1, col=1,
+                     tickvals=[1_000, 3_000, 10_000, 30_000, 100_000], ticktext=["1k", "3k", "10k", "30k", "100k"])
     fig.update_yaxes(title_text="% saved", range=[0, 100], row=1, col=1)
-    fig.update_yaxes(title_text="millions", type="log", row=2, col=1)
+    # Decades only (each bar is labelled with its count): plotly's digits between decades were 12 px, and
+    # 1, 2, 5 × 10ⁿ ran together in projector mode's short panel.
+    # One range for every V the sliders reach: the book's frames do not rescale the axis (the bars of
+    # V = 250,000 ran out of the panel), and a fixed axis shows the counts grow.
+    ends = [compute_savings(v, models) for v in (LIVE_VOCABS[0], LIVE_VOCABS[-1])]
+    counts = [c / 1e6 for e in ends for c in e.untied + e.tied]
+    fig.update_yaxes(title_text="millions", type="log", dtick=1, row=2, col=1,
+                     range=[float(np.log10(min(counts) / 1.3)), float(np.log10(max(counts) * 1.3))])
+    fig.update_layout(uniformtext=dict(minsize=13, mode="hide"))
     apply_patch(fig, _savings_patch(vocab_size, models))
     return fig
 
@@ -172,9 +186,16 @@ def figure_perplexity_curves(results: Mapping[str, TrainResult], window: int = 2
                                  line=dict(color=colour, width=3, dash=dash)), 1, 2)
     styled(fig, height=500, legend=dict(orientation="h", y=-0.25, yanchor="top", x=0), margin=dict(t=60, b=170))
     fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text="perplexity", type="log", row=1, col=1)
+    first = np.exp(np.concatenate([smooth(r.train_loss, window) for r in results.values()]))
+    fig.update_yaxes(title_text="perplexity", type="log", row=1, col=1,  # 1, 2, 5 × 10ⁿ: plotly's digits
+                     tickvals=_log_ticks(float(first.min()), float(first.max())))  # ran into 100 and 1000
     fig.update_yaxes(title_text="perplexity", row=1, col=2)
     return fig
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Tick values 1, 2, 5 × 10ⁿ within [lo, hi] (a little beyond), for a log axis."""
+    return [m * 10.0 ** e for e in range(-3, 8) for m in (1, 2, 5) if lo / 1.15 <= m * 10.0 ** e <= hi * 1.15]
 
 
 # ----------------------------------------------------------------------------- nearest neighbours
@@ -208,7 +229,7 @@ def figure_agreement(agreement: Mapping[str, float]) -> go.Figure:
     fig = go.Figure(go.Bar(y=labels, x=values, orientation="h", marker_color=[TASK_A, SHARED, TASK_B][:len(labels)]
                            + [OKABE_ITO["grey"]] * max(0, len(labels) - 3),
                            text=[f"{v:.2f}" for v in values], textposition="outside", cliponaxis=False))
-    styled(fig, height=330, xaxis_title="Spearman correlation of pair similarities", margin=dict(l=260, t=30, r=60))
+    styled(fig, height=330, xaxis_title="Spearman correlation", margin=dict(l=260, t=30, r=60))  # fits a phone
     fig.update_xaxes(range=[0, 1])
     fig.update_yaxes(autorange="reversed")
     return fig
