@@ -109,8 +109,10 @@
       const r = fig.el.getBoundingClientRect();
       return r.bottom > -200 && r.top < window.innerHeight + 200;
     };
-    // In view first, then the rest one by one, so the page stays responsive while they come.
-    const first = pending.filter(inView);
+    // In view first (or, with none in view, the next one down), then the rest one by one, so the page stays
+    // responsive while they come.
+    let first = pending.filter(inView);
+    if (!first.length) first = pending.filter((f) => f.el.getBoundingClientRect().top >= 0).slice(0, 1);
     const rest = pending.filter((f) => !first.includes(f));
     Promise.all(first.map(draw)).then(() => {
       const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };

@@ -393,7 +393,8 @@ def projector_variant(spec: Mapping[str, Any]) -> dict:
 
     height = min(float(layout.get("height") or 450), PROJECTOR_MAX_HEIGHT)
     out = regrid(spec, font=size, stack=False, width_px=PROJECTOR_WIDTH_PX, height_px=height)
-    out = merge(out, {"font": {"color": "#000"}})
+    # text inside bars that cannot be drawn at the projector's size is hidden rather than shrunk
+    out = merge(out, {"font": {"color": "#000"}, "uniformtext": {"minsize": size, "mode": "hide"}})
     for key, axis in layout.items():
         if _AXIS.match(key) and isinstance(axis, Mapping):
             out[key] = merge(out.get(key), {"gridcolor": "#b0b0b0", "linecolor": "#000", "linewidth": 2,
