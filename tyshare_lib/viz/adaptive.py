@@ -5,11 +5,14 @@ The built book draws every figure from a *spec* (:func:`book_spec`): the plotly 
 figure when it applies:
 
 * ``narrow`` — the figure is narrower than :data:`NARROW_PX` CSS pixels (a phone, a split screen): side-by-side
-  panels are stacked, the legend sits in one row above the panels, the type is a little smaller;
+  panels are stacked, the legend sits in columns above them, the type is a little smaller, panel titles wrap;
 * ``projector`` — the reader pressed the projector button (or opened the page with ``?projector``): text of at
-  least :data:`PROJECTOR_MIN_FONT` px, thicker lines, bigger markers, high contrast, a figure that fits one
-  1280 × 720 screen with its controls;
+  least :data:`PROJECTOR_MIN_FONT` px, thicker lines, bigger markers, high contrast, the legend at the right,
+  the grid re-spaced for the big type, a figure that fits one 1280 × 720 screen with its controls;
 * ``dark`` — the theme's dark mode: dark background, light text and grid.
+
+Both come from :func:`regrid`, which works out gaps, margins, legend and controls in pixels for a type size.
+In the wide layout itself, :func:`place_controls` puts the book's slider under the bottom axis title.
 
 The title leaves the plotly figure for an HTML caption above it, which wraps at any width (a plotly title
 cannot) and is read by screen readers; an explorer's frames carry their title in ``layout.meta.title`` and the
