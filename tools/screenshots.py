@@ -43,8 +43,9 @@ def main() -> None:
                 page.add_init_script("localStorage.setItem('theme', 'dark'); localStorage.setItem('mode', 'dark');")
             page.goto(url + query, wait_until="load")
             page.wait_for_function(f"!!({EXPLORER})", timeout=60_000)
+            page.wait_for_timeout(2000)  # the figures drawn and the page's late layout done, then scroll
             page.evaluate(f"({EXPLORER}).scrollIntoView()")
-            page.wait_for_timeout(1500)
+            page.wait_for_timeout(800)
             if viewport["width"] < 500:  # a phone: the whole explorer, however tall
                 box = page.evaluate(f"(() => {{ const r = ({EXPLORER}).getBoundingClientRect(); "
                                     "return {x: 0, y: r.top + window.scrollY, width: window.innerWidth, height: r.height}; })()")
