@@ -275,8 +275,10 @@ def compute_parameter_counts(size: int, c_in: int = 1, c_out: int = 1, k: int = 
 
 def _count_patch(size: int) -> Patch:
     c = compute_parameter_counts(size)
+    # the counts are written on the side of the marker that has room (right of it for small n, left for large)
+    side = "middle left" if SIZES.index(size) >= len(SIZES) / 2 else "middle right"
     return Patch(traces={2: dict(x=[size, size], y=[c["conv"], c["dense"]],
-                                 text=[f"{c['conv']:,}", f"{c['dense']:,}"])},
+                                 text=[f"{c['conv']:,}", f"{c['dense']:,}"], textposition=side)},
                  layout=dict(title=dict(text=f"{size} × {size} image: conv {c['conv']:,} parameters, "
                                              f"dense {c['dense']:,} (<b>{c['ratio']:,.0f}×</b>)")))
 
