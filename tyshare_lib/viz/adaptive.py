@@ -104,11 +104,7 @@ def caption_title(spec: dict) -> str:
     return text
 
 
-def _has_top_annotation(layout: Mapping[str, Any]) -> bool:
-    return any(a.get("yref") == "paper" and float(a.get("y", 0)) >= 0.98 for a in layout.get("annotations") or [])
-
-
-# ---------------------------------------------------------------------------------------------- narrow
+# ---------------------------------------------------------------------------------------------- layout
 def _legend_names(spec: Mapping[str, Any]) -> list[str]:
     """The names the legend shows (one per legend group)."""
     seen, names = set(), []
