@@ -8,17 +8,14 @@ figure being drawn, and to every figure being drawn (median of ``--loads`` loads
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, book_pages  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, book_pages, serve  # noqa: E402
 
 # Recorded from the start of navigation: when the first figure and when the last one got its <svg>.
 WATCH_JS = """
@@ -33,18 +30,11 @@ new MutationObserver(() => {
 """
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def measure(built: Path, loads: int = 5, pages: list[str] | None = None) -> dict[str, dict]:
     """Per page: bytes loaded, median first-figure and all-figures times in ms (None when it has no figure)."""
     from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base, server = serve(built)
     results = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -77,14 +67,13 @@ def animation_rate(built: Path, seconds: float = 4.0) -> dict:
     """Frames per second the convolution chapter's animation shows while playing (asked: one per 150 ms)."""
     from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base, server = serve(built)
     anim = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders || []).length > 1)"
     read = f"(() => {{ const g = {anim}; return g.layout.sliders.find(s => s.visible !== false).active; }})()"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/book/conv.html")
+        page.goto(f"{base}/book/conv.html")
         page.wait_for_function(f"!!({anim})", timeout=30_000)
         page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
         page.get_by_text("▶ Play").first.click()

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, OfflinePage, book_pages  # noqa: E402
-from test_figures_fit import SIZES, built_folder, measure, new_context, serve  # noqa: E402
+from conftest import BUILT, CHROMIUM, CHROMIUM_ARGS, OfflinePage, book_pages, serve  # noqa: E402
+from test_figures_fit import SIZES, measure, new_context  # noqa: E402
 
 
 def run(folder: Path, pages: list[str], sizes: list[str], screenshots: Path | None = None) -> list[dict]:
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-zoom", action="store_true",
                     help="only compare Chromium's real 150 %% zoom with the emulation the test uses")
     args = ap.parse_args(argv)
-    folder = (args.html or built_folder()).resolve()
+    folder = (args.html or BUILT).resolve()
     if args.from_json:
         records = json.loads(args.from_json.read_text())
         sizes = [s for s in SIZES if any(r["size"] == s for r in records)]

@@ -48,17 +48,22 @@ def book_url():
     """Base URL of the built book, served from _build/html on 127.0.0.1."""
     if not (BUILT / "book" / "intro.html").exists():
         _missing("the book is not built: run `jupyter-book build . --all -W` first")
-    handler = functools.partial(_QuietHandler, directory=str(BUILT))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    url, server = serve(BUILT)
+    yield url
     server.shutdown()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 in a daemon thread (the browser tests, benchmarks and tools share it);
+    returns (base URL, server)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
 class OfflinePage:

@@ -13,14 +13,10 @@ real page zoom (a profile whose default zoom level is 150 %, window 1280 wide), 
 """
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import BUILT, ROOT, OfflinePage, _QuietHandler, book_pages
+from conftest import OfflinePage, book_pages
 
 FIT_JS = (Path(__file__).resolve().parent / "figure_fit.js").read_text()
 
@@ -48,20 +44,6 @@ TO_LAST_STEP = """async () => {
   return keys.length > 0;
 }"""
 MAX_LISTED = 25  # faults written out in full in a failure message; the rest are counted
-
-
-def built_folder() -> Path:
-    """The built book to test: ``TYSHARE_BUILT`` if set (relative to the repository root), else _build/html."""
-    env = os.environ.get("TYSHARE_BUILT")
-    return (ROOT / env).resolve() if env else BUILT
-
-
-def serve(folder: Path):
-    """Serve ``folder`` on 127.0.0.1 in a daemon thread; returns (base URL, server)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
 def open_page(page, url: str):
@@ -99,12 +81,6 @@ def describe(report: dict, size: str, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def fit_book_url(book_url):
-    """The built book's base URL (conftest's ``book_url``, which honours ``TYSHARE_BUILT``)."""
-    return book_url
-
-
-@pytest.fixture(scope="module")
 def size_pages(chromium):
     """One offline page per size, reused across the book's pages (made on first use)."""
     made: dict[str, OfflinePage] = {}
@@ -123,11 +99,11 @@ def size_pages(chromium):
 
 @pytest.mark.parametrize("path", book_pages())
 @pytest.mark.parametrize("size", list(SIZES))
-def test_figures_fit(size_pages, fit_book_url, size, path):
+def test_figures_fit(size_pages, book_url, size, path):
     """At this size, on this page: no figure text past its figure, no text over text, no sideways scroll."""
     offline = size_pages(size)
     offline.blocked.clear()
-    report = measure(offline.page, f"{fit_book_url}/{path}", size)
+    report = measure(offline.page, f"{book_url}/{path}", size)
     assert offline.blocked == [], f"the page asked the network for {offline.blocked[:3]}"
     if report["faults"]:
         pytest.fail(describe(report, size, path), pytrace=False)
@@ -204,10 +180,10 @@ def projector_page(chromium):
 
 
 @pytest.mark.parametrize("path", book_pages())
-def test_projector_mode_fits_one_screen(projector_page, fit_book_url, path):
+def test_projector_mode_fits_one_screen(projector_page, book_url, path):
     """In projector mode (``?projector``, 1280 × 720): every figure's text is at least 24 px, nothing is clipped
     or drawn over other text, and each figure with its caption and controls fits on one screen."""
-    url = f"{fit_book_url}/{path}" + ("" if projector_page.asked else "?projector")  # then remembered, not asked
+    url = f"{book_url}/{path}" + ("" if projector_page.asked else "?projector")  # then remembered, not asked
     projector_page.asked = True
     projector_page.blocked.clear()
     open_page(projector_page.page, url)

@@ -5,15 +5,12 @@ a phone and dark mode show it. Needs the build (`jupyter-book build . --all -W`)
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import sys
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import BUILT, CHROMIUM, CHROMIUM_ARGS, _QuietHandler  # noqa: E402
+from conftest import BUILT, CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
 
 OUT = ROOT / "book" / "_static" / "screenshots"
 # name: (viewport, device scale factor, query, dark)
@@ -29,9 +26,8 @@ EXPLORER = "[...document.querySelectorAll('figure.tyshare-figure')].find(f => f.
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(BUILT)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/book/tying.html"
+    base, server = serve(BUILT)
+    url = f"{base}/book/tying.html"
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
