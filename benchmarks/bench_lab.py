@@ -26,16 +26,16 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import start_lab as conftest_start_lab  # noqa: E402
+
 TOKEN = "tied-and-shared-bench"
 PRESSES = 11
 NOTEBOOK = "bench_lab.ipynb"
@@ -168,28 +168,12 @@ def make_notebook(names: list[str]) -> dict:
 
 
 def start_lab(home: Path):
-    """A JupyterLab server over ``home/nb`` (the repository's config, fresh settings); returns (process, base URL)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               # TYSHARE_BENCH_LAB_PATH: another copy of tyshare_lib to time (e.g. a commit's, for before/after)
-               PYTHONPATH=os.pathsep.join(p for p in [os.environ.get("TYSHARE_BENCH_LAB_PATH", ""), str(ROOT),
-                                                      os.environ.get("PYTHONPATH", "")] if p))
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", f"--config={ROOT}/jupyter/jupyter_lab_config.py",
-                             "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}", "--allow-root",
-                             f"--ServerApp.root_dir={home / 'nb'}"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(f"{base}/api?token={TOKEN}", timeout=2)
-            return proc, base
-        except OSError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError(f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}")
+    """A JupyterLab server over ``home/nb`` (conftest's ``start_lab``: the repository's config, fresh settings),
+    with ``TYSHARE_BENCH_LAB_PATH`` (another copy of tyshare_lib to time, for before/after) first on the
+    kernels' path; returns (process, base URL)."""
+    pythonpath = os.pathsep.join(p for p in [os.environ.get("TYSHARE_BENCH_LAB_PATH", ""), str(ROOT)] if p)
+    proc, base, _log = conftest_start_lab(home / "nb", home, TOKEN, pythonpath)
+    return proc, base
 
 
 # In the page: arm listeners on the explorer's graph div, then the key is pressed (by Playwright). A key may cause

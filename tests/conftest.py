@@ -36,6 +36,39 @@ def book_pages() -> list[str]:
     return [f"{f}.html" for f in files]
 
 
+def start_lab(root_dir: Path, home: Path, token: str, pythonpath: str = ""):
+    """A JupyterLab server over ``root_dir``, started with the repository's config and fresh settings under
+    ``home`` (the JupyterLab tests and ``benchmarks/bench_lab.py``); returns (process, base URL, log file).
+    ``pythonpath`` goes first on the kernels' path (e.g. another copy of tyshare_lib to time)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [pythonpath, env.get("PYTHONPATH", "")] if p)
+    log = open(home / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", f"--config={ROOT}/jupyter/jupyter_lab_config.py",
+                             "--no-browser", f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root",
+                             f"--ServerApp.root_dir={root_dir}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"{base}/api?token={token}", timeout=2)
+            return proc, base, log
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    log.close()
+    raise RuntimeError(f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}")
+
+
 def _missing(reason: str):
     """In CI a missing prerequisite is a failure; on a developer's machine, a skip that says what to do."""
     if IN_CI:

@@ -7,18 +7,14 @@ of ``book/`` (JupyterLab autosaves a notebook it has run). Chromium may reach 12
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, start_lab
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "book").glob("*.ipynb"))
 TOKEN = "tied-and-shared"
@@ -31,25 +27,11 @@ def lab(tmp_path_factory):
     """Base URL of a JupyterLab server over a copy of book/, started with the repository's config."""
     home = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "book", home / "book")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", f"--config={ROOT}/jupyter/jupyter_lab_config.py",
-                             "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}", "--allow-root",
-                             f"--ServerApp.root_dir={home / 'book'}"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/api?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}")
+        proc, base, log = start_lab(home / "book", home, TOKEN)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    try:
         yield base
     finally:
         proc.terminate()
