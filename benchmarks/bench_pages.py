@@ -1,9 +1,11 @@
 """How fast the built book's pages show their figures, offline, in headless Chromium (issue 7).
 
 For every page of the table of contents: the bytes it loads, the time from navigation to its first plotly
-figure being drawn, and to every figure being drawn (median of ``--loads`` loads, cold cache each time).
+figure being painted, to every figure of the first screen being painted, and to every figure of the page being
+painted (median of ``--loads`` loads). Each load is a fresh browser context, so a cold cache; with ``--warm``
+the reader comes from the book's first page (its scripts and styles cached, as when following the book's links).
 
-    python benchmarks/bench_pages.py [--loads 5] [--built _build/html]
+    python benchmarks/bench_pages.py [--loads 5] [--built _build/html] [--warm] [page ...]
 """
 from __future__ import annotations
 
@@ -17,21 +19,34 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, book_pages, serve  # noqa: E402
 
-# Recorded from the start of navigation: when the first figure and when the last one got its <svg>.
+# Recorded from the start of navigation, for each figure: the first animation frame after its <svg> appeared,
+# i.e. when the browser can paint it (plotly.js draws a figure in one task: the frame comes after the drawing).
 WATCH_JS = """
-window.__tyshareTimes = {first: null, all: null};
+window.__tyshareDrawn = new Map();
 new MutationObserver(() => {
-  const divs = document.querySelectorAll('.plotly-graph-div');
-  const drawn = [...divs].filter(d => d.querySelector('svg.main-svg')).length;
-  const t = window.__tyshareTimes, now = performance.now();
-  if (drawn > 0 && t.first === null) t.first = now;
-  if (drawn === divs.length && drawn > 0 && document.readyState !== 'loading' && t.all === null) t.all = now;
+  for (const d of document.querySelectorAll('.plotly-graph-div')) {
+    if (!window.__tyshareDrawn.has(d) && d.querySelector('svg.main-svg')) {
+      window.__tyshareDrawn.set(d, null);
+      requestAnimationFrame(() => window.__tyshareDrawn.set(d, performance.now()));
+    }
+  }
 }).observe(document, {childList: true, subtree: true});
 """
+ALL_DRAWN_JS = """document.readyState !== 'loading' && document.querySelectorAll('.plotly-graph-div').length > 0 &&
+  [...document.querySelectorAll('.plotly-graph-div')].every(d => window.__tyshareDrawn.get(d))"""
+# first: the first figure painted; view: every figure in the first screen (as loaded, not scrolled) painted;
+# all: every figure of the page painted.
+TIMES_JS = """(() => {
+  const divs = [...document.querySelectorAll('.plotly-graph-div')];
+  const t = divs.map(d => window.__tyshareDrawn.get(d));
+  const inView = divs.map(d => { const r = d.getBoundingClientRect(); return r.top + window.scrollY < innerHeight; });
+  const inViewTimes = t.filter((x, i) => inView[i]);
+  return {first: Math.min(...t), view: inViewTimes.length ? Math.max(...inViewTimes) : null, all: Math.max(...t)};
+})()"""
 
 
-def measure(built: Path, loads: int = 5, pages: list[str] | None = None) -> dict[str, dict]:
-    """Per page: bytes loaded, median first-figure and all-figures times in ms (None when it has no figure)."""
+def measure(built: Path, loads: int = 5, pages: list[str] | None = None, warm: bool = False) -> dict[str, dict]:
+    """Per page: bytes loaded, median first-figure, first-screen and all-figures times in ms (None: no figure)."""
     from playwright.sync_api import sync_playwright
 
     base, server = serve(built)
@@ -39,10 +54,13 @@ def measure(built: Path, loads: int = 5, pages: list[str] | None = None) -> dict
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for path in pages or book_pages():
-            firsts, alls, sizes = [], [], []
+            firsts, views, alls, sizes = [], [], [], []
             for _ in range(loads):
                 context = browser.new_context(viewport={"width": 1280, "height": 800})
                 page = context.new_page()
+                if warm:
+                    page.goto(f"{base}/book/intro.html")
+                    page.wait_for_load_state("load")
                 page.add_init_script(WATCH_JS)
                 size = [0]
                 page.on("response", lambda r, size=size: size.__setitem__(0, size[0] + int(r.headers.get("content-length", 0))))
@@ -50,14 +68,16 @@ def measure(built: Path, loads: int = 5, pages: list[str] | None = None) -> dict
                 page.wait_for_load_state("load")
                 has = page.evaluate("document.querySelectorAll('.plotly-graph-div').length") > 0
                 if has:
-                    page.wait_for_function("window.__tyshareTimes.all !== null", timeout=60_000)
-                    t = page.evaluate("window.__tyshareTimes")
+                    page.wait_for_function(ALL_DRAWN_JS, timeout=60_000)
+                    t = page.evaluate(TIMES_JS)
                     firsts.append(t["first"])
                     alls.append(t["all"])
+                    if t["view"] is not None:
+                        views.append(t["view"])
                 sizes.append(size[0])
                 context.close()
-            results[path] = dict(bytes=max(sizes), first_ms=statistics.median(firsts) if firsts else None,
-                                 all_ms=statistics.median(alls) if alls else None)
+            med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
+            results[path] = dict(bytes=max(sizes), first_ms=med(firsts), view_ms=med(views), all_ms=med(alls))
         browser.close()
     server.shutdown()
     return results
@@ -91,12 +111,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--built", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--warm", action="store_true", help="come from the book's first page (cached assets)")
     parser.add_argument("pages", nargs="*")
     args = parser.parse_args(argv)
-    print(f"{'page':28s} {'bytes':>10s} {'first fig ms':>13s} {'all figs ms':>12s}")
-    for path, r in measure(args.built, args.loads, args.pages or None).items():
+    print(f"{'page':28s} {'bytes':>10s} {'first fig ms':>13s} {'in view ms':>11s} {'all figs ms':>12s}")
+    for path, r in measure(args.built, args.loads, args.pages or None, args.warm).items():
         fmt = lambda v: "-" if v is None else f"{v:.0f}"  # noqa: E731
-        print(f"{path:28s} {r['bytes']:10,d} {fmt(r['first_ms']):>13s} {fmt(r['all_ms']):>12s}")
+        print(f"{path:28s} {r['bytes']:10,d} {fmt(r['first_ms']):>13s} {fmt(r['view_ms']):>11s} {fmt(r['all_ms']):>12s}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 from conftest import book_pages
 
 from tyshare_lib.albert import AlbertConfig, count_parameters
+from tyshare_lib.sphinx_ext import PLOTLY_JS
 from tyshare_lib.tying import make_two_tasks, tied_solution
 from tyshare_lib.viz.adaptive import DARK, PROJECTOR_MIN_FONT
 from tyshare_lib.viz.tying import STATIC_LAMBDAS, lambda_label
@@ -66,7 +67,20 @@ def test_every_plotly_figure_on_the_tying_page_is_drawn(offline_page, book_url):
     divs = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
     drawn = page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].filter(g => g.querySelector('svg.main-svg')).length")
     assert divs >= 4 and drawn == divs
-    assert page.evaluate("document.querySelectorAll('script[src*=\"plotly-cartesian.min.js\"]').length") == 1
+    assert page.evaluate(f"document.querySelectorAll('script[src*=\"{PLOTLY_JS}\"]').length") == 1
+
+
+def test_the_theme_icons_are_drawn_from_the_web_font_without_font_awesome_script(offline_page, book_url):
+    """sphinx_ext leaves Font Awesome's script out; the header's icons still show (the theme's CSS web font)."""
+    page = open_page(offline_page, book_url, "book/tying.html")
+    assert page.evaluate("document.querySelectorAll('script[src*=\"fontawesome\"]').length") == 0
+    icons = page.evaluate("""[...document.querySelectorAll('.article-header-buttons i.fa-solid, .article-header-buttons i.fas')]
+      .filter(i => i.offsetParent !== null).map(i => { const s = getComputedStyle(i, '::before');
+        return {family: s.fontFamily, content: s.content, width: i.getBoundingClientRect().width}; })""")
+    assert len(icons) >= 2, icons
+    for icon in icons:
+        assert "Font Awesome" in icon["family"] and icon["content"] not in ("none", "normal", "") and icon["width"] > 8, icon
+    assert page.evaluate("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
 
 
 def test_moving_the_lambda_slider_changes_the_plotted_distance(offline_page, book_url):

@@ -4,9 +4,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import plotly.graph_objects as go
+import pytest
 from sphinx.builders.html._assets import _JavaScript
 
-from tyshare_lib.sphinx_ext import WIDGET_STATE, PlotlyMimeRenderer, clean_scripts, plotly_js_source
+from tyshare_lib.sphinx_ext import (WIDGET_STATE, PlotlyMimeRenderer, clean_scripts, plotly_js_source,
+                                   without_fontawesome_script)
 
 
 def test_duplicate_inline_scripts_are_dropped_first_wins():
@@ -57,7 +59,7 @@ def test_the_served_bundle_is_the_plotly_js_that_plotly_py_bundles():
 
 
 def test_the_bundle_has_every_trace_type_the_book_uses():
-    """Every trace type any chapter's figures use is one the cartesian bundle registers."""
+    """Every trace type any chapter's figures use is one the served bundle registers."""
     bundle = plotly_js_source().read_text(encoding="utf-8", errors="replace")
     used = set()
     for module in Path(__file__).resolve().parent.parent.joinpath("tyshare_lib", "viz").glob("*.py"):
@@ -66,3 +68,16 @@ def test_the_bundle_has_every_trace_type_the_book_uses():
     assert used, "no trace types found: the search pattern is wrong"
     for trace_type in used:
         assert f'moduleType:"trace",name:"{trace_type}"' in bundle.replace(" ", ""), trace_type
+
+
+def test_font_awesome_script_is_left_out_of_the_theme_macros_and_nothing_else():
+    import pydata_sphinx_theme
+
+    macros = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+              / "webpack-macros.html").read_text(encoding="utf-8")
+    kept = without_fontawesome_script(macros)
+    assert "fontawesome.js" in macros and "fontawesome.js" not in kept
+    assert macros.splitlines()[:3] == kept.splitlines()[:3] and len(macros.splitlines()) == len(kept.splitlines()) + 1
+    assert "bootstrap.js" in kept and "pydata-sphinx-theme.js" in kept
+    with pytest.raises(RuntimeError, match="found 0"):
+        without_fontawesome_script(kept)  # a theme that changed the line: the build says so, not silently

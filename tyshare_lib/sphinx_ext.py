@@ -9,9 +9,13 @@ an entry point (``pyproject.toml``). Together they do this:
   JSON into an HTML fragment with :func:`tyshare_lib.viz.style.figure_html`, so notebooks keep plotly's
   default renderer (live in JupyterLab) and the book gets the same figure, interactive, with no kernel.
 
-* **plotly.js, served locally, once per page.** The book's figures use only cartesian trace types, so it
-  serves plotly.js's official *cartesian* partial bundle (1.5 MB instead of 4.8 MB; parsed on every page
-  that has a figure), shipped in ``tyshare_lib/static`` with its provenance, and only on pages with a figure.
+* **plotly.js, served locally, once per page.** The book's figures use five trace types, so it serves a
+  plotly.js bundle with only those (1.2 MB instead of 4.8 MB; ``tools/build_plotly_bundle.sh`` makes it),
+  shipped in ``tyshare_lib/static`` with its provenance, and only on pages with a figure.
+* **No second icon set.** pydata-sphinx-theme draws its icons from Font Awesome's web font (in its CSS) and
+  also loads Font Awesome's 1.5 MB SVG script, which redraws the same icons and then watches every change to
+  the page (each figure drawn is thousands of them). The page does not load that script: its one line is
+  left out of the theme's ``static/webpack-macros.html``, through a copy put first on the template path.
 * **The figures' page script and style** (``tyshare.js``, ``tyshare.css``, on every page): it draws each
   figure from the spec :func:`tyshare_lib.viz.style.figure_html` embeds, adapts it to narrow screens, the
   projector mode and dark mode, and gives every slider a keyboard twin (see ``tyshare.js``).
@@ -30,11 +34,12 @@ configuration: ``html_context: {default_mode: light}`` in ``_config.yml``.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).parent / "static"
-PLOTLY_JS = "plotly-cartesian.min.js"  # plotly.js-cartesian-dist-min, the version plotly.py bundles
+PLOTLY_JS = "plotly-tyshare.min.js"  # the plotly.js version plotly.py bundles, five trace types
 PAGE_JS, PAGE_CSS = "tyshare.js", "tyshare.css"
 PLOTLY_MARKER = "plotly-graph-div"  # the class of every figure's plot div (figure_html)
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -102,8 +107,31 @@ def _serve_static(app, config) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
 
 
+FONTAWESOME_SCRIPT = re.compile(r"^[ \t]*<script[^>]*scripts/fontawesome\.js[^>]*></script>[ \t]*\n", re.M)
+
+
+def without_fontawesome_script(macros: str) -> str:
+    """The theme's webpack macros minus the line that loads Font Awesome's script (its icons stay: web font)."""
+    kept, n = FONTAWESOME_SCRIPT.subn("", macros)
+    if n != 1:
+        raise RuntimeError(f"expected one Font Awesome script line in the theme's webpack-macros.html, found {n}")
+    return kept
+
+
+def _drop_fontawesome_script(app, config) -> None:
+    import pydata_sphinx_theme
+
+    theme_macros = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "webpack-macros.html"
+    templates = Path(app.doctreedir).parent / "tyshare_templates"
+    (templates / "static").mkdir(parents=True, exist_ok=True)
+    (templates / "static" / "webpack-macros.html").write_text(
+        without_fontawesome_script(theme_macros.read_text(encoding="utf-8")), encoding="utf-8")
+    config.templates_path = [str(templates), *config.templates_path]
+
+
 def setup(app) -> dict:
     app.connect("config-inited", _serve_static)
+    app.connect("config-inited", _drop_fontawesome_script)
     # Right after plotly.js (priority 200) and before MathJax: figures are drawn before formulas are typeset.
     app.add_js_file(PAGE_JS, priority=201, loading_method="defer")
     app.add_css_file(PAGE_CSS)
