@@ -198,3 +198,22 @@ def test_live_figure_animates_bars_only_on_a_fixed_range():
     log = sent_messages(auto.figure_widget)
     auto.set(k=4)  # autoranged bars: the axis follows them
     assert [kind for kind, _ in log] == ["_py2js_update"]
+
+
+def test_live_figure_reports_back_to_python_after_a_quiet_spell():
+    """The live figure is plotly's FigureWidget whose front-end sends its report of the values plotly.js filled
+    in (a walk over the whole figure) once the figure has been still, not before each redraw's event."""
+    from tyshare_lib.viz.explorer import _DELTAS_DELAY_MS, _deferred_bundle
+
+    ex = make_explorer()
+    _ = ex.widget
+    fw = ex.figure_widget
+    assert isinstance(fw, go.FigureWidget)
+    esm = _deferred_bundle()
+    assert esm is not None, "plotly's widget bundle no longer has the two report methods by name"
+    assert fw._esm == esm
+    for name in ("_sendLayoutDelta", "_sendTraceDeltas"):  # the deferring method, then plotly's own under a new name
+        assert esm.count(f"}}{name}(") == 1 and esm.count(f"}}{name}Now(") == 1
+    assert esm.count("_tyDefer(k,id){") == 1 and f"}},{_DELTAS_DELAY_MS})}}" in esm
+    ex.set(k=3)  # the Python side is plotly's: the figure follows as before
+    assert ex.figure_widget.data[0].y == (9,)

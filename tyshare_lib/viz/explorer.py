@@ -199,6 +199,51 @@ class LiveSync:
         return True
 
 
+# plotly's FigureWidget front-end, after every redraw a message from Python asked for, also walks the whole
+# figure (every trace's full data, the full layout and its template) to send Python back the values plotly.js
+# filled in, before the redraw's event: ~10-20 ms of each key press for a chapter's multi-panel figure, ~13 ms
+# even for the bare widget here. Nothing in a live explorer reads those values, and the next redraw supersedes
+# them; the live explorers' figure (LiveFigureWidget) sends them once the figure has been still for
+# _DELTAS_DELAY_MS (a held key's presses send one report, not one each). The bundle is plotly's own, with those two
+# methods wrapped (found by name; if a plotly release renames them, the stock bundle is used unchanged).
+_DELTAS_DELAY_MS = 250
+_DEFER_JS = ("_tyDefer(k,id){var s=this;s._tyIds=s._tyIds||{};s._tyT=s._tyT||{};s._tyIds[k]=id;clearTimeout(s._tyT[k]);"
+             "s._tyT[k]=setTimeout(function(){if(!s.el||!s.el._fullLayout)return;"
+             "k==='L'?s._sendLayoutDeltaNow(s._tyIds.L):s._sendTraceDeltasNow(s._tyIds.T)},%d)}")
+
+
+def _deferred_bundle() -> str | None:
+    """plotly's widget bundle with the reports back to Python sent after a quiet spell; None if not patchable."""
+    import pathlib
+    import re
+
+    import plotly
+
+    bundle = pathlib.Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+    if not bundle.exists():
+        return None
+    text = bundle.read_text(encoding="utf-8")
+    out, n_layout = re.subn(r"\}_sendLayoutDelta\((\w+)\)\{",
+                            r"}_sendLayoutDelta(\1){this._tyDefer('L',\1)}_sendLayoutDeltaNow(\1){", text)
+    out, n_trace = re.subn(r"\}_sendTraceDeltas\((\w+)\)\{",
+                           r"}_sendTraceDeltas(\1){this._tyDefer('T',\1)}_sendTraceDeltasNow(\1){", out)
+    if n_layout != 1 or n_trace != 1:
+        return None
+    return out.replace("}_sendLayoutDelta(", "}" + _DEFER_JS % _DELTAS_DELAY_MS + "_sendLayoutDelta(", 1)
+
+
+_LIVE_WIDGET_CLASS: list = []
+
+
+def live_figure_widget(figure: go.Figure) -> go.FigureWidget:
+    """A FigureWidget for a live explorer: plotly's, whose front-end reports back after a quiet spell."""
+    if not _LIVE_WIDGET_CLASS:
+        esm = _deferred_bundle()
+        _LIVE_WIDGET_CLASS.append(go.FigureWidget if esm is None else
+                                  type("LiveFigureWidget", (go.FigureWidget,), {"_esm": esm}))
+    return _LIVE_WIDGET_CLASS[0](figure)
+
+
 def _dotted(d: Mapping[str, Any], prefix: str = "") -> dict:
     """{"title": {"text": t}} -> {"title.text": t}: a relayout that leaves the title's other properties alone."""
     out = {}
@@ -400,7 +445,7 @@ class Explorer:
         if self._widget is None:
             import ipywidgets as widgets
 
-            self.figure_widget = go.FigureWidget(self.figure)
+            self.figure_widget = live_figure_widget(self.figure)
             self.figure_widget.update_layout(**self.live_layout)
             self._live = LiveSync(self.figure_widget)
             self._live.send(self.update(**self.values()))  # all new: one update, as apply_patch
