@@ -217,13 +217,3 @@ def test_live_figure_reports_back_to_python_after_a_quiet_spell():
     assert esm.count("_tyDefer(k,id){") == 1 and f"}},{_DELTAS_DELAY_MS})}}" in esm
     ex.set(k=3)  # the Python side is plotly's: the figure follows as before
     assert ex.figure_widget.data[0].y == (9,)
-
-
-def test_live_figure_is_laid_out_on_its_own():
-    """The live figure's box has CSS layout and paint containment (a redraw does not lay out JupyterLab's page)."""
-    from tyshare_lib.viz.explorer import LIVE_CLASS
-
-    ex = make_explorer()
-    _ = ex.widget
-    assert LIVE_CLASS in ex.figure_widget._dom_classes
-    assert f".{LIVE_CLASS} {{ contain: layout paint; }}" == ex.figure_widget._css

@@ -233,24 +233,15 @@ def _deferred_bundle() -> str | None:
 
 
 _LIVE_WIDGET_CLASS: list = []
-# Each redraw measures its new texts (titles, labels) with the page laid out, and JupyterLab's page is large: CSS
-# containment lets the browser lay out the figure's own box alone when the figure changes (in JupyterLab, key press
-# to redraw 178 -> 129 ms for the tying explorer and 86 -> 67 ms for the conv counter, the bare widget 62 ms either
-# way, under load). "paint" also keeps its drawing inside its box, where plotly draws everything (hover labels too).
-LIVE_CLASS = "tyshare-live-figure"
-_LIVE_CSS = f".{LIVE_CLASS} {{ contain: layout paint; }}"
 
 
 def live_figure_widget(figure: go.Figure) -> go.FigureWidget:
-    """A FigureWidget for a live explorer: plotly's, whose front-end reports back after a quiet spell, in a box the
-    browser lays out on its own."""
+    """A FigureWidget for a live explorer: plotly's, whose front-end reports back after a quiet spell."""
     if not _LIVE_WIDGET_CLASS:
         esm = _deferred_bundle()
-        _LIVE_WIDGET_CLASS.append(type("LiveFigureWidget", (go.FigureWidget,),
-                                       {"_css": _LIVE_CSS, **({} if esm is None else {"_esm": esm})}))
-    widget = _LIVE_WIDGET_CLASS[0](figure)
-    widget.add_class(LIVE_CLASS)
-    return widget
+        _LIVE_WIDGET_CLASS.append(go.FigureWidget if esm is None else
+                                  type("LiveFigureWidget", (go.FigureWidget,), {"_esm": esm}))
+    return _LIVE_WIDGET_CLASS[0](figure)
 
 
 def _dotted(d: Mapping[str, Any], prefix: str = "") -> dict:
