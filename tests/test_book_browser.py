@@ -49,6 +49,11 @@ def test_page_is_offline_clean_drawn_and_every_slider_moves(offline_page, book_u
                            ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
     assert offline_page.blocked == [], "the page asked the network for something"
     assert offline_page.console_errors == []
+    # drawn once: plotly.js found room for every outer axis and did not widen a margin and draw it all again
+    page.wait_for_function("window.tyshare.figures.every(f => f.drawn)", timeout=30_000)
+    twice = page.evaluate("window.tyshare.figures.map((f, i) => '_redrawFromAutoMarginCount' in f.div._fullLayout"
+                          " ? i : -1).filter(i => i >= 0)")
+    assert twice == [], f"figures {twice} were drawn twice for their axes' room (tyshare_lib/viz/margins.py)"
     for i in range(page.evaluate(f"{SLIDER_FIGURES}.length")):
         figure = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-touch-rect")).nth(i)
         figure.scroll_into_view_if_needed()

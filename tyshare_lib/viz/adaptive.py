@@ -29,6 +29,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .margins import margins_needed
+
 NARROW_PX = 560            # below this figure width (CSS px) panels stack and the legend moves above them;
                            # a laptop's 650-px column keeps side-by-side panels (stacked, they outgrow its screen)
 NARROW_MIN_PX = 340         # the narrowest figure served: a 390-px phone's column
@@ -324,6 +326,10 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
                                  "buttons": [{"label": f"{b.get('label', '')}\u00a0\u00a0"} for b in m.get("buttons", [])]}
                                 if m.get("type", "dropdown") == "dropdown" else {"font": {"size": font}}
                                 for m in layout["updatemenus"]]
+    # room for the outer axes' tick labels as plotly will draw them at this size, so that it draws the figure once
+    need = margins_needed({**spec, "layout": merge(layout, patch)}, font=font)
+    patch["margin"] = {side: max(px, need[side]) for side, px in patch["margin"].items()}
+    bottom = patch["margin"]["b"]
     if layout.get("sliders"):  # below the bottom panel's tick labels and axis title
         patch["sliders"] = [{"font": {"size": font}, "currentvalue": {"font": {"size": font}},
                              "y": 0, "yanchor": "top", "pad": {"t": xaxis_px + 4, "b": 0}} for _ in layout["sliders"]]
@@ -488,6 +494,10 @@ def book_spec(fig: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
     spec.setdefault("data", [])
     title = caption_title(spec)
     place_controls(spec["layout"], legend_rows=_wide_legend_rows(spec))
+    # room for the outer axes' tick labels and titles, so that plotly.js draws the figure once (see margins.py)
+    margin = spec["layout"].setdefault("margin", {})
+    for side, px in margins_needed(spec).items():
+        margin[side] = max(int(margin.get(side, 80)), px)
     return {**spec, "config": dict(config), "title": title, "alt": describe(fig, title), "narrow_px": NARROW_PX,
             "variants": {"narrow": {"layout": narrow_variant(spec), "traces": []},
                          "projector": projector_variant(spec), "dark": dark_variant(spec)}}
