@@ -2,7 +2,8 @@
  *
  * Each figure arrives as <figure class="tyshare-figure"> holding a caption (its title), a text alternative,
  * an empty plot and a JSON spec written by tyshare_lib.viz.style.figure_html. This script
- *   - draws the figures, the ones in view first, the rest right after (a page shows something fast);
+ *   - orders the page's work: the figures in view, then the formulas of the first screen (MathJax is configured
+ *     not to typeset on its own: _config.yml), then the other figures, nearest first, then the other formulas;
  *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
  *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
  *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
@@ -103,20 +104,42 @@
       });
   }
 
+  function inView(el, margin) {
+    const r = el.getBoundingClientRect();
+    return r.bottom > -margin && r.top < window.innerHeight + margin;
+  }
+
+  /* MathJax's typesetting of `elements` (all the page's remaining formulas when undefined), once it has started. */
+  function typeset(elements) {
+    const mj = window.MathJax;
+    if (!mj || !mj.startup || !mj.startup.promise || !mj.typesetPromise) return Promise.resolve();
+    if (elements && !elements.length) return Promise.resolve();
+    return mj.startup.promise.then(() => mj.typesetPromise(elements)).catch(() => {});
+  }
+
   function drawAll() {
-    const pending = figures.slice();
-    const inView = (fig) => {
-      const r = fig.el.getBoundingClientRect();
-      return r.bottom > -200 && r.top < window.innerHeight + 200;
-    };
-    // In view first (or, with none in view, the next one down), then the rest one by one, so the page stays
-    // responsive while they come.
-    let first = pending.filter(inView);
-    if (!first.length) first = pending.filter((f) => f.el.getBoundingClientRect().top >= 0).slice(0, 1);
-    const rest = pending.filter((f) => !first.includes(f));
-    Promise.all(first.map(draw)).then(() => {
-      const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
-      next();
+    // The figures in view now; the formulas of the first screen once MathJax is there (it is loaded after this
+    // script); then the other figures one by one, nearest first, so the page stays responsive while they come;
+    // then every other formula.
+    Promise.all(figures.filter((f) => inView(f.el, 200)).map(draw)).then(() => {
+      const rest = figures.filter((f) => !f.drawn && !f.drawing);
+      const drawRest = () => new Promise((resolve) => {
+        const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); else resolve(); };
+        next();
+      });
+      const firstScreen = [...document.querySelectorAll(".math")].filter((m) => inView(m, 0));
+      return whenLoaded().then(() => typeset(firstScreen)).then(drawRest).then(() => typeset());
+    });
+  }
+
+  // The deferred scripts after this one (MathJax) have run by DOMContentLoaded, which fires after this script.
+  let domLoaded = document.readyState === "complete";
+  document.addEventListener("DOMContentLoaded", () => { domLoaded = true; }, { once: true });
+  function whenLoaded() {
+    if (domLoaded) return Promise.resolve();
+    return new Promise((resolve) => {
+      document.addEventListener("DOMContentLoaded", () => resolve(), { once: true });
+      window.addEventListener("load", () => resolve(), { once: true });
     });
   }
 
@@ -278,6 +301,7 @@
     });
     addProjectorButton();
     if (figures.length && window.Plotly) drawAll();
+    else whenLoaded().then(() => typeset());
     new MutationObserver(() => {
       const dark = root.dataset.theme === "dark";
       if (dark !== mode.dark) { mode.dark = dark; figures.forEach((f) => redraw(f, true)); }
