@@ -23,7 +23,14 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, book_pages, serve  # noqa: E402
 # i.e. when the browser can paint it (plotly.js draws a figure in one task: the frame comes after the drawing).
 WATCH_JS = """
 window.__tyshareDrawn = new Map();
+window.__tyshareTypeset = new Map();
 new MutationObserver(() => {
+  for (const m of document.querySelectorAll('.math')) {
+    if (!window.__tyshareTypeset.has(m) && m.querySelector('mjx-container')) {
+      window.__tyshareTypeset.set(m, null);
+      requestAnimationFrame(() => window.__tyshareTypeset.set(m, performance.now()));
+    }
+  }
   for (const d of document.querySelectorAll('.plotly-graph-div')) {
     if (!window.__tyshareDrawn.has(d) && d.querySelector('svg.main-svg')) {
       window.__tyshareDrawn.set(d, null);
@@ -35,13 +42,16 @@ new MutationObserver(() => {
 ALL_DRAWN_JS = """document.readyState !== 'loading' && document.querySelectorAll('.plotly-graph-div').length > 0 &&
   [...document.querySelectorAll('.plotly-graph-div')].every(d => window.__tyshareDrawn.get(d))"""
 # first: the first figure painted; view: every figure in the first screen (as loaded, not scrolled) painted;
-# all: every figure of the page painted.
+# all: every figure of the page painted; math: every formula of the first screen typeset (what a reader sees first).
 TIMES_JS = """(() => {
   const divs = [...document.querySelectorAll('.plotly-graph-div')];
   const t = divs.map(d => window.__tyshareDrawn.get(d));
   const inView = divs.map(d => { const r = d.getBoundingClientRect(); return r.top + window.scrollY < innerHeight; });
   const inViewTimes = t.filter((x, i) => inView[i]);
-  return {first: Math.min(...t), view: inViewTimes.length ? Math.max(...inViewTimes) : null, all: Math.max(...t)};
+  const maths = [...document.querySelectorAll('.math')].filter(m => m.getBoundingClientRect().top + window.scrollY < innerHeight)
+    .map(m => window.__tyshareTypeset.get(m));
+  return {first: Math.min(...t), view: inViewTimes.length ? Math.max(...inViewTimes) : null, all: Math.max(...t),
+          math: maths.length && maths.every(x => x) ? Math.max(...maths) : null};
 })()"""
 
 
@@ -54,7 +64,7 @@ def measure(built: Path, loads: int = 5, pages: list[str] | None = None, warm: b
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for path in pages or book_pages():
-            firsts, views, alls, sizes = [], [], [], []
+            firsts, views, alls, maths, sizes = [], [], [], [], []
             for _ in range(loads):
                 context = browser.new_context(viewport={"width": 1280, "height": 800})
                 page = context.new_page()
@@ -74,10 +84,13 @@ def measure(built: Path, loads: int = 5, pages: list[str] | None = None, warm: b
                     alls.append(t["all"])
                     if t["view"] is not None:
                         views.append(t["view"])
+                    if t["math"] is not None:
+                        maths.append(t["math"])
                 sizes.append(size[0])
                 context.close()
             med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
-            results[path] = dict(bytes=max(sizes), first_ms=med(firsts), view_ms=med(views), all_ms=med(alls))
+            results[path] = dict(bytes=max(sizes), first_ms=med(firsts), view_ms=med(views), all_ms=med(alls),
+                                 first_screen_math_ms=med(maths))
         browser.close()
     server.shutdown()
     return results
@@ -114,10 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", action="store_true", help="come from the book's first page (cached assets)")
     parser.add_argument("pages", nargs="*")
     args = parser.parse_args(argv)
-    print(f"{'page':28s} {'bytes':>10s} {'first fig ms':>13s} {'in view ms':>11s} {'all figs ms':>12s}")
+    print(f"{'page':28s} {'bytes':>10s} {'first fig ms':>13s} {'in view ms':>11s} {'all figs ms':>12s} "
+          f"{'1st-screen math ms':>19s}")
     for path, r in measure(args.built, args.loads, args.pages or None, args.warm).items():
         fmt = lambda v: "-" if v is None else f"{v:.0f}"  # noqa: E731
-        print(f"{path:28s} {r['bytes']:10,d} {fmt(r['first_ms']):>13s} {fmt(r['view_ms']):>11s} {fmt(r['all_ms']):>12s}")
+        print(f"{path:28s} {r['bytes']:10,d} {fmt(r['first_ms']):>13s} {fmt(r['view_ms']):>11s} {fmt(r['all_ms']):>12s} "
+              f"{fmt(r['first_screen_math_ms']):>19s}")
 
 
 if __name__ == "__main__":
