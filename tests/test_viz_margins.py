@@ -66,9 +66,18 @@ def test_only_axes_on_the_figure_edges_count():
 
 def test_mirrored_ticks_need_room_on_the_far_edges():
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
+    fig.update_yaxes(showticklabels=False)
     assert margins_needed(fig.to_plotly_json())["t"] == 0
     fig.update_xaxes(mirror=True, ticks="outside", ticklen=5)
     assert margins_needed(fig.to_plotly_json())["t"] >= 12  # measured: plotly pushes 12-13 px
+
+
+def test_end_labels_reach_past_the_axis_ends():
+    fig = go.Figure(go.Scatter(x=[0, 350], y=[0, 1]))
+    need = margins_needed(fig.to_plotly_json(), font=14)
+    assert need["t"] >= 18 and need["r"] >= 24  # measured at 14 px: 18 px above the y axis, 24 right of "350"
+    fig.update_layout(xaxis=dict(domain=[0, 0.5]), yaxis=dict(domain=[0, 0.5]))
+    assert margins_needed(fig.to_plotly_json(), font=14)["r"] == 0  # a panel away from the edges pushes nothing
 
 
 def test_typed_arrays_and_frames_are_read():

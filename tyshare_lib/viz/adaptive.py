@@ -328,6 +328,8 @@ def regrid(spec: Mapping[str, Any], *, font: int, stack: bool, width_px: float |
                                 for m in layout["updatemenus"]]
     # room for the outer axes' tick labels as plotly will draw them at this size, so that it draws the figure once
     need = margins_needed({**spec, "layout": merge(layout, patch)}, font=font)
+    if shows_legend and not legend_right:  # plotly keeps the legend's height on top of what the axes push there
+        need["t"] += top - 10
     patch["margin"] = {side: max(px, need[side]) for side, px in patch["margin"].items()}
     bottom = patch["margin"]["b"]
     if layout.get("sliders"):  # below the bottom panel's tick labels and axis title

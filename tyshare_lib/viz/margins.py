@@ -278,9 +278,17 @@ def margins_needed(spec: Mapping[str, Any], font: float | None = None) -> dict[s
         if axis.get("side", "left" if letter == "y" else "bottom") not in ("left", "bottom"):
             near, far = far, near
             lo, hi = 1 - hi, 1 - lo
+        labels = tick_labels(axis, _axis_values(spec, name, letter))
         if lo <= 0.01:
-            labels = tick_labels(axis, _axis_values(spec, name, letter))
             need[near] = max(need[near], _side_need(axis, labels, letter, font))
         if hi >= 0.99 and axis.get("mirror") and axis.get("ticks") == "outside":  # ticks drawn again on the far edge
             need[far] = max(need[far], float(axis.get("ticklen", 5)) + 5)
+        # a tick label at the axis's far end reaches past it by half its size (measured: 18-23 px above a y axis
+        # at 14-24 px type, 24-26 px right of an x axis for a 3-digit label)
+        if labels and float((axis.get("domain") or [0, 1])[1]) >= 0.99:
+            size = float((axis.get("tickfont") or {}).get("size") or font)
+            if letter == "y":
+                need["t"] = max(need["t"], 0.6 * size + 10)
+            else:
+                need["r"] = max(need["r"], 0.5 * text_px(labels[-1], size) + 12)
     return {k: math.ceil(v + SLACK) if v else 0 for k, v in need.items()}
