@@ -176,3 +176,17 @@ def test_on_a_phone_play_and_pause_go_under_a_full_width_slider():
     assert slider["x"] == 0 and slider["len"] == 1 and buttons["direction"] == "right"
     assert buttons["pad"]["t"] > slider["pad"]["t"] + 2 * adaptive.NARROW_FONT_SIZE  # a row of their own
     assert layout["margin"]["b"] > buttons["pad"]["t"]
+
+
+def test_legend_lines_are_every_shown_trace_and_each_group_title():
+    """What plotly's legend lists: a legend group keeps one entry per trace, plus its title; hidden ones go."""
+    from tyshare_lib.viz.adaptive import _legend_names
+
+    spec = {"data": [
+        {"name": "tied", "legendgroup": "train", "legendgrouptitle": {"text": "train"}},
+        {"name": "untied", "legendgroup": "train"},
+        {"name": "tied", "legendgroup": "test", "legendgrouptitle": {"text": "test"}},
+        {"name": "tied again", "legendgroup": "test", "showlegend": False},
+        {"name": None},
+    ]}
+    assert _legend_names(spec) == ["train", "tied", "untied", "test", "tied"]

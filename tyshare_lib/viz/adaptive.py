@@ -108,15 +108,16 @@ def caption_title(spec: dict) -> str:
 
 # ---------------------------------------------------------------------------------------------- layout
 def _legend_names(spec: Mapping[str, Any]) -> list[str]:
-    """The names the legend shows (one per legend group)."""
-    seen, names = set(), []
+    """The lines the legend shows: one per named trace not hidden from it (a legend group toggles its traces
+    together, but each keeps its own entry), and each legend group's title."""
+    names, titled = [], set()
     for trace in spec.get("data", []):
         if trace.get("showlegend") is False or not trace.get("name"):
             continue
-        group = trace.get("legendgroup")
-        if group and group in seen:
-            continue
-        seen.add(group)
+        group_title = (trace.get("legendgrouptitle") or {}).get("text")
+        if group_title and trace.get("legendgroup") not in titled:
+            titled.add(trace.get("legendgroup"))
+            names.append(_plain(str(group_title)))
         names.append(_plain(str(trace["name"])))
     return names
 
