@@ -48,7 +48,8 @@ TIMES_JS = """(() => {
   const t = divs.map(d => window.__tyshareDrawn.get(d));
   const inView = divs.map(d => { const r = d.getBoundingClientRect(); return r.top + window.scrollY < innerHeight; });
   const inViewTimes = t.filter((x, i) => inView[i]);
-  const maths = [...document.querySelectorAll('.math')].filter(m => m.getBoundingClientRect().top + window.scrollY < innerHeight)
+  const maths = [...document.querySelectorAll('.math')].filter(m => { const r = m.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.top + window.scrollY < innerHeight; })  // shown, in the first screen
     .map(m => window.__tyshareTypeset.get(m));
   return {first: Math.min(...t), view: inViewTimes.length ? Math.max(...inViewTimes) : null, all: Math.max(...t),
           math: maths.length && maths.every(x => x) ? Math.max(...maths) : null};

@@ -127,7 +127,8 @@
         const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); else resolve(); };
         next();
       });
-      const firstScreen = [...document.querySelectorAll(".math")].filter((m) => inView(m, 0));
+      // a little past the screen: typesetting above moves formulas up into it
+      const firstScreen = [...document.querySelectorAll(".math")].filter((m) => inView(m, 200));
       return whenLoaded().then(() => typeset(firstScreen)).then(drawRest).then(() => typeset());
     });
   }
