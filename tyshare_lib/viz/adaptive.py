@@ -41,6 +41,7 @@ PROJECTOR_MAX_HEIGHT = 660  # px; with its one-line caption and its controls, on
 PROJECTOR_WIDTH_PX = 1200  # the figure's width in projector mode at 1280 px (the sidebars are hidden)
 PROJECTOR_LINE_SCALE = 2.0
 PROJECTOR_MARKER_SCALE = 1.6
+PLOTLY_MARGIN = {"l": 80, "r": 80, "t": 100, "b": 80}  # plotly's own, for a side a figure leaves unset
 DARK = dict(paper="#14181e", plot="#1b2028", text="#e8e8e8", grid="#3a4250", line="#b0b8c4")
 
 _AXIS = re.compile(r"^([xy])axis(\d*)$")
@@ -500,7 +501,8 @@ def book_spec(fig: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
     # room for the outer axes' tick labels and titles, so that plotly.js draws the figure once (see margins.py)
     margin = spec["layout"].setdefault("margin", {})
     for side, px in margins_needed(spec).items():
-        margin[side] = max(int(margin.get(side, 80)), px)
+        if px > float(margin.get(side, PLOTLY_MARGIN[side])):  # a side left to plotly's default keeps it otherwise
+            margin[side] = px
     return {**spec, "config": dict(config), "title": title, "alt": describe(fig, title), "narrow_px": NARROW_PX,
             "variants": {"narrow": {"layout": narrow_variant(spec), "traces": []},
                          "projector": projector_variant(spec), "dark": dark_variant(spec)}}
