@@ -38,7 +38,7 @@ SLACK = 3             # px: glyph metrics differ a little from font to font
 
 
 def text_px(text: str, size: float) -> float:
-    """Width in px of a plotly rich-text label at font ``size`` (``<sup>`` at plotly's 70 %)."""
+    """Width in px of a plotly rich-text label at font ``size`` (``<sup>`` text as plotly draws it, measured)."""
     width = 0.0
     for sup in _SUP.findall(text):
         width += 0.85 * _plain_px(sup, size) + 2  # measured: plotly's raised 70 % type takes more than 70 %
@@ -76,8 +76,6 @@ def _flat(values: Any) -> Iterable[Any]:
                 yield from _flat(v)
             else:
                 yield v
-        return
-    return []
 
 
 def _linear_labels(lo: float, hi: float, fmt: str | None) -> list[str]:
