@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import copy
 import html
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from .margins import margins_needed
+from .margins import _AXIS, _TAG, margins_needed  # one pattern for an axis key, one for a tag
 
 NARROW_PX = 560            # below this figure width (CSS px) panels stack and the legend moves above them;
                            # a laptop's 650-px column keeps side-by-side panels (stacked, they outgrow its screen)
@@ -44,8 +43,6 @@ PROJECTOR_MARKER_SCALE = 1.6
 PLOTLY_MARGIN = {"l": 80, "r": 80, "t": 100, "b": 80}  # plotly's own, for a side a figure leaves unset
 DARK = dict(paper="#14181e", plot="#1b2028", text="#e8e8e8", grid="#3a4250", line="#b0b8c4")
 
-_AXIS = re.compile(r"^([xy])axis(\d*)$")
-_TAG = re.compile(r"<[^>]+>")
 
 
 # ---------------------------------------------------------------------------------------------- helpers

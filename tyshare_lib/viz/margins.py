@@ -28,9 +28,9 @@ _EM = {**dict.fromkeys("0123456789", 0.556), ".": 0.278, ",": 0.278, " ": 0.278,
                                                  0.667, 0.556, 0.833, 0.722, 0.778, 0.667, 0.778, 0.722, 0.667, 0.611,
                                                  0.722, 0.667, 0.944, 0.667, 0.667, 0.611)))}
 _SUP = re.compile(r"<sup>(.*?)</sup>")
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^>]+>")  # a plotly rich-text tag (also used by adaptive.py)
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
-_AXIS = re.compile(r"^([xy])axis(\d*)$")
+_AXIS = re.compile(r"^([xy])axis(\d*)$")  # a layout axis key: letter, number (also used by adaptive.py)
 TICK_PAD = 8          # px between an axis line and its tick labels' far edge, beyond the tick itself (measured)
 TITLE_GAP = {"y": 16, "x": 7}  # px around an axis title beyond its line (measured at 17 px: 51 px + labels on
                                # the left, 71 px with one line of labels at the bottom)
