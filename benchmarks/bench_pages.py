@@ -26,7 +26,7 @@ window.__tyshareDrawn = new Map();
 window.__tyshareTypeset = new Map();
 new MutationObserver(() => {
   for (const m of document.querySelectorAll('.math')) {
-    if (!window.__tyshareTypeset.has(m) && m.querySelector('mjx-container')) {
+    if (!window.__tyshareTypeset.has(m) && m.querySelector('.katex, mjx-container')) {
       window.__tyshareTypeset.set(m, null);
       requestAnimationFrame(() => window.__tyshareTypeset.set(m, performance.now()));
     }
@@ -42,7 +42,8 @@ new MutationObserver(() => {
 ALL_DRAWN_JS = """document.readyState !== 'loading' && document.querySelectorAll('.plotly-graph-div').length > 0 &&
   [...document.querySelectorAll('.plotly-graph-div')].every(d => window.__tyshareDrawn.get(d))"""
 # first: the first figure painted; view: every figure in the first screen (as loaded, not scrolled) painted;
-# all: every figure of the page painted; math: every formula of the first screen typeset (what a reader sees first).
+# all: every figure of the page painted; math: every formula of the first screen painted, typeset (what a reader sees
+# first; typeset when the book is built, tyshare_lib/sphinx_math.py, so this is the first paint of the formulas).
 TIMES_JS = """(() => {
   const divs = [...document.querySelectorAll('.plotly-graph-div')];
   const t = divs.map(d => window.__tyshareDrawn.get(d));

@@ -43,8 +43,16 @@ def test_page_is_offline_clean_drawn_and_every_slider_moves(offline_page, book_u
     requested from the network, no console error, math typeset, every figure drawn, and each plotly slider,
     moved to its other end by a click on its rail, makes its figure show something else."""
     page = open_page(offline_page, book_url, path)
-    page.wait_for_function("document.querySelectorAll('.math').length === 0 || "
-                           "document.querySelectorAll('mjx-container').length > 0", timeout=15000)
+    # formulas arrive typeset (tyshare_lib/sphinx_math.py): KaTeX's HTML for the eye, MathML for screen readers,
+    # drawn in KaTeX's own fonts, served with the page
+    formulas, typeset = page.evaluate("(() => { const m = [...document.querySelectorAll('.math')]; return [m.length, "
+                                      "m.filter(x => x.querySelector('.katex-html') && x.querySelector('.katex-mathml math'))"
+                                      ".length]; })()")
+    assert typeset == formulas, f"{formulas - typeset} of {formulas} formulas are not typeset"
+    if formulas:
+        page.wait_for_function("document.fonts.status === 'loaded'", timeout=15000)
+        assert page.evaluate("[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'KaTeX_Main' "
+                             "&& f.status === 'loaded')"), "KaTeX's main font did not load"
     page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
                            ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
     assert offline_page.blocked == [], "the page asked the network for something"

@@ -132,7 +132,7 @@ def _drop_fontawesome_script(app, config) -> None:
 def setup(app) -> dict:
     app.connect("config-inited", _serve_static)
     app.connect("config-inited", _drop_fontawesome_script)
-    # Right after plotly.js (priority 200) and before MathJax: figures are drawn before formulas are typeset.
+    # Right after plotly.js (priority 200), deferred like it: it draws the figures once the page is parsed.
     app.add_js_file(PAGE_JS, priority=201, loading_method="defer")
     app.add_css_file(PAGE_CSS)
     # Late priority: run after sphinx-thebe, myst-nb and the theme have added their scripts.

@@ -2,8 +2,8 @@
  *
  * Each figure arrives as <figure class="tyshare-figure"> holding a caption (its title), a text alternative,
  * an empty plot and a JSON spec written by tyshare_lib.viz.style.figure_html. This script
- *   - orders the page's work: the figures in view, then the formulas of the first screen (MathJax is configured
- *     not to typeset on its own: _config.yml), then the other figures, nearest first, then the other formulas;
+ *   - draws the figures in view first, then the others one by one, in page order (the formulas need nothing:
+ *     they are typeset when the book is built, tyshare_lib/sphinx_math.py);
  *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
  *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
  *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
@@ -109,38 +109,12 @@
     return r.bottom > -margin && r.top < window.innerHeight + margin;
   }
 
-  /* MathJax's typesetting of `elements` (all the page's remaining formulas when undefined), once it has started. */
-  function typeset(elements) {
-    const mj = window.MathJax;
-    if (!mj || !mj.startup || !mj.startup.promise || !mj.typesetPromise) return Promise.resolve();
-    if (elements && !elements.length) return Promise.resolve();
-    return mj.startup.promise.then(() => mj.typesetPromise(elements)).catch(() => {});
-  }
-
   function drawAll() {
-    // The figures in view now; the formulas of the first screen once MathJax is there (it is loaded after this
-    // script); then the other figures one by one, nearest first, so the page stays responsive while they come;
-    // then every other formula.
+    // The figures in view now; then the others one by one, so the page stays responsive while they come.
     Promise.all(figures.filter((f) => inView(f.el, 200)).map(draw)).then(() => {
       const rest = figures.filter((f) => !f.drawn && !f.drawing);
-      const drawRest = () => new Promise((resolve) => {
-        const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); else resolve(); };
-        next();
-      });
-      // a little past the screen: typesetting above moves formulas up into it
-      const firstScreen = [...document.querySelectorAll(".math")].filter((m) => inView(m, 200));
-      return whenLoaded().then(() => typeset(firstScreen)).then(drawRest).then(() => typeset());
-    });
-  }
-
-  // The deferred scripts after this one (MathJax) have run by DOMContentLoaded, which fires after this script.
-  let domLoaded = document.readyState === "complete";
-  document.addEventListener("DOMContentLoaded", () => { domLoaded = true; }, { once: true });
-  function whenLoaded() {
-    if (domLoaded) return Promise.resolve();
-    return new Promise((resolve) => {
-      document.addEventListener("DOMContentLoaded", () => resolve(), { once: true });
-      window.addEventListener("load", () => resolve(), { once: true });
+      const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
+      next();
     });
   }
 
@@ -302,7 +276,6 @@
     });
     addProjectorButton();
     if (figures.length && window.Plotly) drawAll();
-    else whenLoaded().then(() => typeset());
     new MutationObserver(() => {
       const dark = root.dataset.theme === "dark";
       if (dark !== mode.dark) { mode.dark = dark; figures.forEach((f) => redraw(f, true)); }
