@@ -3,8 +3,10 @@
 A Sphinx HTML math renderer (``html_math_renderer: tyshare_katex`` in ``_config.yml``). Each ``$…$`` and
 ``$$…$$`` of a chapter becomes KaTeX's HTML (what the eye reads, drawn with KaTeX's stylesheet and fonts) plus
 its MathML (what a screen reader announces), written into the page. So a page shows its formulas with its
-first paint, and its browser runs no maths script: with MathJax (1.1 MB of script, run on every page, then
-typesetting every formula and laying the page out again) a chapter's first figure came 0.2-0.3 s later.
+first paint (no raw TeX, no reflow once typeset), and its browser runs no maths script. With MathJax in the
+browser, a warm page load here spent ~100 ms evaluating MathJax, ~100 ms typesetting the first screen before the
+figures were drawn, and ~150 ms typesetting the rest; the larger page KaTeX writes costs some of that back in
+layout (benchmarks/bench_pages.py; the closing notes give the numbers).
 
 KaTeX's own script (``tyshare_lib/vendor/katex.min.js``, refreshed by ``tools/vendor_katex.sh``) runs in an
 embedded V8 (the ``mini-racer`` package) while the book is built; it is never sent to a reader. A formula KaTeX
