@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from ..checks import ArgumentError, check_int, check_real
 from ..tying import TwoTasks, effective_dof, make_two_tasks, mse_each, tied_path, train_tied
+from .contours import auto_levels, contour_lines
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled
 
@@ -154,10 +155,14 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     half = (everything.max(0) - everything.min(0)).max() / 2 + 0.6
     for X, y, colour, name in [(tasks.XA, tasks.yA, TASK_A, "A"), (tasks.XB, tasks.yB, TASK_B, "B")]:
         g1, g2, z = loss_surface(X, y, centre, half)
-        fig.add_trace(go.Contour(  # 0, 1: each task's training loss, as contour lines
-            x=g1, y=g2, z=np.log(z), contours_coloring="lines", line=dict(width=1.5), ncontours=14,
-            colorscale=[[0, colour], [1, colour]], showscale=False, hoverinfo="skip", opacity=0.55,
-            name=f"loss of task {name}"), row=1, col=1)
+        log_z = np.log(z)
+        # 0, 1: each task's training loss, as contour lines computed here once (a go.Contour trace makes plotly.js
+        # recompute them on every draw: the first and each slider move). Spline, as plotly.js smooths a contour's
+        # lines; out of the legend, as plotly.js keeps a contour.
+        lx, ly = contour_lines(g1, g2, log_z, auto_levels(log_z, ncontours=14))
+        fig.add_trace(go.Scatter(
+            x=lx, y=ly, mode="lines", line=dict(color=colour, width=1.5, shape="spline"), opacity=0.55,
+            hoverinfo="skip", showlegend=False, name=f"loss of task {name}"), row=1, col=1)
     for W, colour, name in [(path.w_a, TASK_A, "wᴬ"), (path.w_b, TASK_B, "wᴮ")]:
         fig.add_trace(go.Scatter(  # 2, 3: where each solution travels as λ goes 0 → ∞
             x=W[:, 0], y=W[:, 1], mode="lines", line=dict(color=colour, width=2, dash="dot"),
@@ -192,8 +197,11 @@ def figure_lambda_explorer(tasks: TwoTasks, lam: float = 0.0) -> go.Figure:
     # the ten entries take up to five rows (110 px) in a 650-px column.
     styled(fig, height=790, barmode="group", legend=dict(orientation="h", y=-0.37, yanchor="top", x=0),
            margin=dict(t=110, b=290))
-    fig.update_xaxes(title_text="weight 1", row=1, col=1)
-    fig.update_yaxes(title_text="weight 2", scaleanchor="x", scaleratio=1, row=1, col=1)
+    # autorange to the grid's extent, as a go.Contour trace gives (lines alone would pad y by 5% of the axis
+    # and x by nothing); still autorange, so that the equal-scale constraint widens one axis as before
+    grid = [dict(include=[float(g[0]), float(g[-1])], clipmin=float(g[0]), clipmax=float(g[-1])) for g in (g1, g2)]
+    fig.update_xaxes(title_text="weight 1", autorangeoptions=grid[0], row=1, col=1)
+    fig.update_yaxes(title_text="weight 2", autorangeoptions=grid[1], scaleanchor="x", scaleratio=1, row=1, col=1)
     fig.update_xaxes(**_lambda_axis(compact=True), row=1, col=2)
     fig.update_yaxes(title_text="distance", rangemode="tozero", row=1, col=2)
     fig.update_yaxes(title_text="MSE", range=[0, 1.1 * float(errors.max())], row=2, col=2)
