@@ -4,7 +4,7 @@
 #   tools/build_plotly_bundle.sh            # the plotly.js version plotly.py bundles
 #
 # Needs node/npm and the npm registry (not needed to build or read the book: the result is committed).
-# The book draws scatter, bar, heatmap, contour and histogram traces (tests/test_sphinx_ext.py checks that every
+# The book draws scatter, bar, heatmap and histogram traces (tests/test_sphinx_ext.py checks that every
 # go.<Trace> in tyshare_lib/viz is registered here). Against the official cartesian partial bundle (1.5 MB) this
 # one is 1.2 MB, and Chromium loads and runs it 2-3x faster on this machine (benchmarks/bench_pages.py,
 # tyshare_lib/static/README.md): plotly.js's own dist wraps everything in one parenthesised factory that V8
@@ -68,7 +68,6 @@ var Plotly = require('plotly.js/lib/core');
 Plotly.register([
     require('plotly.js/lib/bar'),
     require('plotly.js/lib/heatmap'),
-    require('plotly.js/lib/contour'),
     require('plotly.js/lib/histogram'),
 ]);
 module.exports = Plotly;
@@ -82,7 +81,7 @@ out="$root/tyshare_lib/static/plotly-tyshare.min.js"
   # thread, instead of each on its first call while the first figure is drawn (-15-20 % to the first figure
   # here). It must be the file's first line.
   printf '//# allFunctionsCalledOnLoad\n'
-  printf '/**\n* plotly.js (tyshare: scatter, bar, heatmap, contour, histogram - minified; sliders measure fewer steps) v%s\n' "$version"
+  printf '/**\n* plotly.js (tyshare: scatter, bar, heatmap, histogram - minified; sliders measure fewer steps) v%s\n' "$version"
   printf '* Copyright 2012-2026, Plotly, Inc.\n* All rights reserved.\n* Licensed under the MIT license\n'
   printf '* Built by tools/build_plotly_bundle.sh from the npm package plotly.js@%s with esbuild %s\n*/\n' \
     "$version" "$esbuild_version"

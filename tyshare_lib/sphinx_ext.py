@@ -9,7 +9,7 @@ an entry point (``pyproject.toml``). Together they do this:
   JSON into an HTML fragment with :func:`tyshare_lib.viz.style.figure_html`, so notebooks keep plotly's
   default renderer (live in JupyterLab) and the book gets the same figure, interactive, with no kernel.
 
-* **plotly.js, served locally, once per page.** The book's figures use five trace types, so it serves a
+* **plotly.js, served locally, once per page.** The book's figures use four trace types, so it serves a
   plotly.js bundle with only those (1.2 MB instead of 4.8 MB; ``tools/build_plotly_bundle.sh`` makes it),
   shipped in ``tyshare_lib/static`` with its provenance, and only on pages with a figure.
 * **No second icon set.** pydata-sphinx-theme draws its icons from Font Awesome's web font (in its CSS) and
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).parent / "static"
-PLOTLY_JS = "plotly-tyshare.min.js"  # the plotly.js version plotly.py bundles, five trace types
+PLOTLY_JS = "plotly-tyshare.min.js"  # the plotly.js version plotly.py bundles, four trace types
 PAGE_JS, PAGE_CSS = "tyshare.js", "tyshare.css"
 PLOTLY_MARKER = "plotly-graph-div"  # the class of every figure's plot div (figure_html)
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
