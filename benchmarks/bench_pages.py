@@ -24,20 +24,23 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, book_pages, serve  # noqa: E402
 WATCH_JS = """
 window.__tyshareDrawn = new Map();
 window.__tyshareTypeset = new Map();
-new MutationObserver(() => {
-  for (const m of document.querySelectorAll('.math')) {
-    if (!window.__tyshareTypeset.has(m) && m.querySelector('.katex, mjx-container')) {
-      window.__tyshareTypeset.set(m, null);
-      requestAnimationFrame(() => window.__tyshareTypeset.set(m, performance.now()));
+(() => {
+  const stamp = (map, el) => {
+    if (el && !map.has(el)) { map.set(el, null); requestAnimationFrame(() => map.set(el, performance.now())); }
+  };
+  const FIGURE = 'svg.main-svg', FORMULA = '.katex, mjx-container';  // KaTeX (built) or MathJax (in the browser)
+  // Only the added nodes are looked at: a query over the whole page on every batch of mutations (plotly.js makes
+  // hundreds while drawing, KaTeX's pages hold tens of thousands of nodes) slowed the page it was timing.
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes) {
+      if (n.nodeType !== 1) continue;
+      const figure = n.matches(FIGURE) ? n : n.firstElementChild && n.querySelector(FIGURE);
+      if (figure) stamp(window.__tyshareDrawn, figure.closest('.plotly-graph-div'));
+      const formula = n.matches(FORMULA) ? n : n.firstElementChild && n.querySelector(FORMULA);
+      if (formula) stamp(window.__tyshareTypeset, formula.closest('.math'));
     }
-  }
-  for (const d of document.querySelectorAll('.plotly-graph-div')) {
-    if (!window.__tyshareDrawn.has(d) && d.querySelector('svg.main-svg')) {
-      window.__tyshareDrawn.set(d, null);
-      requestAnimationFrame(() => window.__tyshareDrawn.set(d, performance.now()));
-    }
-  }
-}).observe(document, {childList: true, subtree: true});
+  }).observe(document, {childList: true, subtree: true});
+})();
 """
 ALL_DRAWN_JS = """document.readyState !== 'loading' && document.querySelectorAll('.plotly-graph-div').length > 0 &&
   [...document.querySelectorAll('.plotly-graph-div')].every(d => window.__tyshareDrawn.get(d))"""

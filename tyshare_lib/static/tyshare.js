@@ -110,12 +110,14 @@
   }
 
   function drawAll() {
-    // The figures in view now; then the others one by one, so the page stays responsive while they come.
-    Promise.all(figures.filter((f) => inView(f.el, 200)).map(draw)).then(() => {
-      const rest = figures.filter((f) => !f.drawn && !f.drawing);
-      const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
-      next();
-    });
+    // The figures in view, and the nearest of the others, now: this script runs once the page is parsed, before
+    // the theme's scripts and DOMContentLoaded, which the figures need not wait for. Then the others one by one,
+    // each in its own task, so the page stays responsive while they come.
+    const inViewNow = figures.filter((f) => inView(f.el, 200));
+    const rest = figures.filter((f) => !inViewNow.includes(f));
+    const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
+    const first = inViewNow.length ? inViewNow : rest.splice(0, 1);
+    Promise.all(first.map(draw)).then(next);
   }
 
   // ------------------------------------------------------------------ caption and keyboard
