@@ -117,7 +117,10 @@
     const rest = figures.filter((f) => !inViewNow.includes(f));
     const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
     const first = inViewNow.length ? inViewNow : rest.splice(0, 1);
-    Promise.all(first.map(draw)).then(next);
+    const go = () => Promise.all(first.map(draw)).then(next);
+    // The reader's first screen comes first: if the browser has not painted it yet, the figure waits a frame.
+    const painted = performance.getEntriesByType("paint").some((e) => e.name === "first-contentful-paint");
+    if (painted) go(); else requestAnimationFrame(() => setTimeout(go, 0));
   }
 
   // ------------------------------------------------------------------ caption and keyboard
