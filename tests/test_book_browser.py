@@ -241,3 +241,32 @@ def test_projector_button_switches_the_mode_and_it_is_remembered(offline_page, b
     page.goto(f"{book_url}/book/conv.html?projector=0")
     page.wait_for_function(f"document.querySelector('.js-plotly-plot') && {font} < {PROJECTOR_MIN_FONT}", timeout=30_000)
     assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+DRAW_ORDER_JS = """
+window.drawOrder = [];
+document.addEventListener('readystatechange', () => { if (document.readyState === 'interactive')
+  window.paintedWhenParsed = performance.getEntriesByType('paint').some(e => e.name === 'first-contentful-paint'); });
+new MutationObserver(records => { for (const r of records) for (const n of r.addedNodes)
+  if (n.nodeType === 1 && n.matches('svg.main-svg') && !n.previousElementSibling) {
+    const all = [...document.querySelectorAll('.plotly-graph-div')];
+    window.drawOrder.push([all.indexOf(n.closest('.plotly-graph-div')), 'bootstrap' in window]);  // theme ran?
+  } }).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_figures_are_drawn_nearest_first_and_the_first_does_not_wait_for_the_theme(offline_page, book_url):
+    """At the top of a chapter no figure is in view: tyshare.js draws the next one down first, as soon as the page is
+    parsed (the first screen already painted), not after the theme's scripts; then the
+    others, in page order."""
+    page = offline_page.page
+    page.add_init_script(DRAW_ORDER_JS)
+    page.goto(f"{book_url}/book/tying.html")
+    page.wait_for_function("window.tyshare && window.tyshare.figures.every(f => f.drawn)", timeout=30_000)
+    order = page.evaluate("window.drawOrder")
+    n = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
+    assert [i for i, _ in order] == list(range(n)), order
+    if page.evaluate("window.paintedWhenParsed"):  # else it rightly waits a frame for the first screen
+        # the theme's bootstrap.js, a deferred script after tyshare.js, had not run yet when the first was drawn
+        assert order[0][1] is False, "the first figure waited for the theme's scripts"
+        assert all(theme_ran for _, theme_ran in order[1:]), "the other figures come one per task, after them"
