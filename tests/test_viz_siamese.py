@@ -48,6 +48,35 @@ def test_figure_roc_draws_every_curve_and_the_threshold(setup):
     assert fig.layout.xaxis2.title.text and not fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
 
 
+def _distance_to_polyline(px, py, xs, ys):
+    """Euclidean distance from each point (px, py) to the polyline through (xs, ys)."""
+    p = np.stack([px, py], 1)[:, None, :]
+    a = np.stack([xs[:-1], ys[:-1]], 1)[None]
+    b = np.stack([xs[1:], ys[1:]], 1)[None]
+    ab = b - a
+    t = np.clip(((p - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-18), 0, 1)
+    return np.linalg.norm(p - (a + t[..., None] * ab), axis=-1).min(1)
+
+
+def test_a_roc_is_drawn_with_few_points_close_to_the_full_curve():
+    rng = np.random.default_rng(0)
+    same = rng.random(5000) < 0.3
+    roc = roc_curve(torch.tensor(rng.normal(0, 1, 5000) - 1.2 * same), torch.tensor(same.astype(np.int64)))
+    fpr, tpr = roc.fpr.numpy(), roc.tpr.numpy()
+    x, y = viz.roc_points_drawn(fpr, tpr)
+    assert len(fpr) > 4000 and len(x) < 700  # a point per distinct distance, and what is drawn
+    assert (x[0], y[0], x[-1], y[-1]) == (fpr[0], tpr[0], fpr[-1], tpr[-1])
+    assert np.all(np.diff(x) >= 0) and np.all(np.diff(y) >= 0)  # a subset, in order: still monotone
+    gap = _distance_to_polyline(fpr, tpr, x, y)
+    assert gap.max() < 2 * viz.ROC_TOLERANCE  # within ~1 px of a 400-px panel everywhere
+    same_x, same_y = viz.roc_points_drawn(fpr, tpr, tolerance=0)  # no tolerance: every point
+    assert len(same_x) == len(fpr)
+    with pytest.raises(ValueError, match="fpr and tpr must be 1-D"):
+        viz.roc_points_drawn(fpr, tpr[:-1])
+    with pytest.raises(ValueError, match="tolerance"):
+        viz.roc_points_drawn(fpr, tpr, tolerance=-1)
+
+
 def test_embedding_projection_keeps_distances_in_its_plane(setup):
     s = setup["seen"]
     emb = viz.compute_embedding_2d(setup["net"], s.X_test, s.y_test, setup["X_new"], setup["y_new"])

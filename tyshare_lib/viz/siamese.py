@@ -56,6 +56,27 @@ def _threshold_point(roc: Roc, threshold: float) -> tuple[float, float]:
     return float(roc.fpr[k]), float(roc.tpr[k])
 
 
+ROC_TOLERANCE = 0.003  # of the unit square: ~1 px of a book panel (a ROC of thousands of pairs, ~700 points)
+
+
+def roc_points_drawn(fpr: np.ndarray, tpr: np.ndarray, tolerance: float = ROC_TOLERANCE) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a ROC curve worth drawing: the first, the last, and each that lies ``tolerance`` or more (in
+    either coordinate) from the last one kept. A ROC has a point per distinct distance (thousands: hundreds of kB
+    of the page, and plotly.js draws every one); the curve drawn stays within ~``tolerance`` of the full one (the
+    skipped points lie in a square of that side after a kept one), and its AUC is computed from the full curve."""
+    fpr, tpr = np.asarray(fpr, dtype=float), np.asarray(tpr, dtype=float)
+    if fpr.shape != tpr.shape or fpr.ndim != 1 or fpr.size == 0:
+        raise ValueError(f"fpr and tpr must be 1-D of one non-zero length, got shapes {fpr.shape} and {tpr.shape}")
+    tolerance = check_real("tolerance", tolerance, low=0.0)
+    keep = [0]
+    for k in range(1, fpr.size - 1):
+        if max(abs(fpr[k] - fpr[keep[-1]]), abs(tpr[k] - tpr[keep[-1]])) >= tolerance:
+            keep.append(k)
+    if fpr.size > 1:
+        keep.append(fpr.size - 1)
+    return fpr[keep], tpr[keep]
+
+
 def figure_roc(panels: Mapping[str, Mapping[str, Roc]], threshold: float | None = None,
                marked: str = "Siamese (tied)") -> go.Figure:
     """ROC curves, one panel per set of pairs (``{panel title: {method: Roc}}``), AUC in each legend entry;
@@ -72,7 +93,8 @@ def figure_roc(panels: Mapping[str, Mapping[str, Roc]], threshold: float | None 
             if not isinstance(roc, Roc):
                 raise ArgumentError(f"panels[{title!r}][{name!r}] must be a Roc, got {type(roc).__name__}")
             colour = METHOD_COLOURS.get(name, OKABE_ITO["black"])
-            fig.add_trace(go.Scatter(x=roc.fpr.numpy(), y=roc.tpr.numpy(), mode="lines",
+            x, y = roc_points_drawn(roc.fpr.numpy(), roc.tpr.numpy())
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines",
                                      name=f"{name}: AUC {roc.auc:.3f}", legendgroup=f"{col}",
                                      legendgrouptitle_text=title if len(titles) > 1 else None,
                                      line=dict(color=colour, width=3, dash=METHOD_DASH.get(name, "solid")),
