@@ -53,6 +53,14 @@ def test_page_is_offline_clean_drawn_and_every_slider_moves(offline_page, book_u
         page.wait_for_function("document.fonts.status === 'loaded'", timeout=15000)
         assert page.evaluate("[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'KaTeX_Main' "
                              "&& f.status === 'loaded')"), "KaTeX's main font did not load"
+        # display formulas centred in the column (the theme makes div.math a flex row: tyshare.css)
+        off = page.evaluate("[...document.querySelectorAll('div.math')].filter(d => d.offsetWidth).map(d => { "
+                            "const a = d.getBoundingClientRect(), h = d.querySelector('.katex-html'); "
+                            "const b = h.getBoundingClientRect(); if (h.scrollWidth > a.width) return 0; "
+                            "const inner = [...h.children].reduce((r, c) => { const q = c.getBoundingClientRect(); "
+                            "return [Math.min(r[0], q.left), Math.max(r[1], q.right)]; }, [Infinity, -Infinity]); "
+                            "return Math.round(Math.abs((a.left + a.right) / 2 - (inner[0] + inner[1]) / 2)); })")
+        assert max(off, default=0) < 4, f"display formulas off centre by {off} px"
     page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')]"
                            ".every(g => g.querySelector('svg.main-svg'))", timeout=30_000)
     assert offline_page.blocked == [], "the page asked the network for something"
