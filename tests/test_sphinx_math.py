@@ -93,3 +93,16 @@ def test_a_bad_formula_is_a_build_warning_naming_page_and_formula(tmp_path):
     html, warnings = _build(tmp_path, "Title\n=====\n\nBroken :math:`\\frac{1}{`.\n")
     assert "index.rst" in warnings and r"\\frac{1}{" in warnings and "KaTeX" in warnings
     assert 'class="tyshare-tex-error"' in html  # the page shows the source, not a half-typeset formula
+
+
+def test_every_built_page_with_a_formula_links_katex_stylesheet():
+    """Formulas also sit in every page's navigation (a chapter title with one), the search and index pages too."""
+    from conftest import BUILT, _missing
+
+    pages = sorted(BUILT.rglob("*.html"))
+    if not pages:
+        _missing("the book is not built: run `jupyter-book build . --all -W` first")
+    with_formulas = [p for p in pages if 'class="katex"' in p.read_text(encoding="utf-8")]
+    assert len(with_formulas) >= 3
+    unstyled = [str(p.relative_to(BUILT)) for p in with_formulas if KATEX_CSS not in p.read_text(encoding="utf-8")]
+    assert unstyled == []

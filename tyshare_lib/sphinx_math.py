@@ -25,7 +25,6 @@ VENDOR = Path(__file__).parent / "vendor"
 KATEX_JS = VENDOR / "katex.min.js"
 KATEX_CSS = "katex/katex.min.css"  # under tyshare_lib/static, served from _static
 RENDERER = "tyshare_katex"
-KATEX_MARKER = 'class="katex"'  # in a page's body once it holds a formula
 # throwOnError: a formula KaTeX cannot read is an error, not red text on the page; strict: LaTeX that KaTeX
 # only tolerates (e.g. unicode letters in maths) is an error too, so the source stays portable LaTeX.
 _RENDER_JS = """
@@ -117,12 +116,9 @@ def visit_displaymath(self, node) -> None:
     raise nodes.SkipNode
 
 
-def _on_page(app, pagename: str, templatename: str, context: dict, doctree) -> None:
-    if KATEX_MARKER in context.get("body", ""):
-        app.add_css_file(KATEX_CSS)  # added here, it lands on this page only
-
-
 def setup(app) -> dict:
     app.add_html_math_renderer(RENDERER, (visit_math, None), (visit_displaymath, None))
-    app.connect("html-page-context", _on_page)
+    # On every page, not only where the body holds a formula: chapter titles with a formula (the autoencoder's)
+    # are typeset in every page's navigation, the search and index pages included.
+    app.add_css_file(KATEX_CSS)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
