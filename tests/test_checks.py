@@ -4,11 +4,12 @@ import math
 import pytest
 import torch
 
-from tyshare_lib.checks import (ArgumentError, check_bool, check_choice, check_finite_tensor, check_int, check_real,
-                                check_tensor)
+from tyshare_lib.checks import (ArgumentError, check_bool, check_choice, check_finite_array, check_finite_tensor, check_int,
+                                check_real, check_tensor)
 
 
 def test_good_values_pass_through():
+    assert check_finite_array("z", [[1, 2]], 2).dtype == float
     t = torch.ones(2, 3)
     assert check_real("x", 2) == 2.0 and check_real("x", math.inf, allow_inf=True) == math.inf
     assert check_int("n", 3, low=1, high=3) == 3
@@ -37,6 +38,9 @@ def test_good_values_pass_through():
     (lambda: check_finite_tensor("t", torch.tensor([-math.inf])), ValueError, "t must be finite"),
     (lambda: check_finite_tensor("t", torch.ones(0, 3)), ValueError, "t must not be empty"),
     (lambda: check_finite_tensor("t", torch.tensor([math.nan])), ValueError, "t must not contain NaN"),
+    (lambda: check_finite_array("z", [[1.0, math.inf]]), ValueError, "z must be finite"),
+    (lambda: check_finite_array("z", [1.0, 2.0], 2), ValueError, "z must be a 2-D array of real numbers, got shape"),
+    (lambda: check_finite_array("z", "abc"), ArgumentError, "z must be an array of real numbers, got str"),
 ])
 def test_bad_values_are_refused_naming_the_argument(call, error, match):
     with pytest.raises(error, match=match):

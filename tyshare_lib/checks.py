@@ -6,6 +6,7 @@ from collections.abc import Collection
 from numbers import Real
 from typing import Any
 
+import numpy as np
 import torch
 
 
@@ -78,3 +79,18 @@ def check_finite_tensor(name: str, value: Any, *, ndim: int | None = None, nonem
     if torch.isinf(value).any():
         raise ValueError(f"{name} must be finite: it contains inf")
     return value
+
+
+def check_finite_array(name: str, value: Any, ndim: int | None = None) -> np.ndarray:
+    """``value`` as a float numpy array of ``ndim`` dimensions (any, if None) with no NaN or ±inf, else raise
+    (the numpy twin of :func:`check_finite_tensor`, for figure data)."""
+    what = "an array" if ndim is None else f"a {ndim}-D array"
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name} must be {what} of real numbers, got {type(value).__name__}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {what} of real numbers, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite: it contains NaN or inf")
+    return arr

@@ -14,25 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import ArgumentError, check_int
-
-
-def _finite(name: str, value: Any, ndim: int | None) -> np.ndarray:
-    """``value`` as a float array of ``ndim`` dimensions (any, if None) with no NaN or ±inf, else raise."""
-    what = "an array" if ndim is None else f"a {ndim}-D array"
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be {what} of real numbers, got {type(value).__name__}") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {what} of real numbers, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite: it contains NaN or inf")
-    return arr
+from ..checks import check_finite_array, check_int
 
 
 def _grid_axis(name: str, value: Any) -> np.ndarray:
-    arr = _finite(name, value, 1)
+    arr = check_finite_array(name, value, 1)
     if arr.size < 2 or not (np.diff(arr) > 0).all():
         raise ValueError(f"{name} must be strictly increasing with at least 2 values, got {arr.tolist()[:6]}"
                          + (" …" if arr.size > 6 else ""))
@@ -47,7 +33,7 @@ def auto_levels(z: Any, ncontours: int = 14) -> np.ndarray:
     times a power of ten (so at most about ``ncontours`` levels), and every multiple of that step strictly
     between min(z) and max(z). A flat ``z`` has no levels.
     """
-    z = _finite("z", z, None)
+    z = check_finite_array("z", z, None)
     ncontours = check_int("ncontours", ncontours, low=1)
     if z.size == 0:
         raise ValueError("z must not be empty")
@@ -133,10 +119,10 @@ def contour_lines(x: Any, y: Any, z: Any, levels: Any) -> tuple[list, list]:
     separated by ``None``. Coordinates are rounded to ~5 significant digits of the grid's span.
     """
     x, y = _grid_axis("x", x), _grid_axis("y", y)
-    z = _finite("z", z, 2)
+    z = check_finite_array("z", z, 2)
     if z.shape != (y.size, x.size):
         raise ValueError(f"z must have shape (len(y), len(x)) = {(y.size, x.size)}, got {z.shape}")
-    levels = _finite("levels", levels, 1)
+    levels = check_finite_array("levels", levels, 1)
     if levels.size == 0:
         return [], []
     ny, nx = z.shape

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ..checks import ArgumentError, check_int, check_real, check_tensor
+from ..checks import ArgumentError, check_finite_array, check_int, check_real, check_tensor
 from ..siamese import Pairs, Roc, SiameseNetwork, TwinNetwork, pair_distances, pixel_distances, roc_curve
 from .explorer import Explorer, Patch, apply_patch
 from .style import OKABE_ITO, SHARED, TASK_A, TASK_B, styled, smooth
@@ -64,7 +64,7 @@ def roc_points_drawn(fpr: np.ndarray, tpr: np.ndarray, tolerance: float = ROC_TO
     either coordinate) from the last one kept. A ROC has a point per distinct distance (thousands: hundreds of kB
     of the page, and plotly.js draws every one); the curve drawn stays within ~``tolerance`` of the full one (the
     skipped points lie in a square of that side after a kept one), and its AUC is computed from the full curve."""
-    fpr, tpr = np.asarray(fpr, dtype=float), np.asarray(tpr, dtype=float)
+    fpr, tpr = check_finite_array("fpr", fpr), check_finite_array("tpr", tpr)
     if fpr.shape != tpr.shape or fpr.ndim != 1 or fpr.size == 0:
         raise ValueError(f"fpr and tpr must be 1-D of one non-zero length, got shapes {fpr.shape} and {tpr.shape}")
     tolerance = check_real("tolerance", tolerance, low=0.0)
