@@ -183,7 +183,8 @@ def start_lab(home: Path):
 QUIET_MS = 300
 ARM = """([sel, quiet]) => {
   const box = document.querySelector(sel);
-  const gd = box.querySelector('.js-plotly-plot');
+  // the figure, and the overlay the live explorers draw their moving traces in (tyshare_lib/viz/live_figure.js)
+  const gds = [...box.querySelectorAll('.js-plotly-plot')];
   // the bare figure's title is a relayout; an explorer's patch an update, or a relayout and an animate
   const EVENTS = ['plotly_update', 'plotly_relayout', 'plotly_restyle', 'plotly_animated', 'plotly_transitioned', 'plotly_afterplot'];
   window.__bench = new Promise((resolve, reject) => {
@@ -193,7 +194,7 @@ ARM = """([sel, quiet]) => {
     document.addEventListener('keydown', onKey, {capture: true});
     const finish = () => {
       document.removeEventListener('keydown', onKey, {capture: true});
-      for (const ev of EVENTS) gd.removeListener(ev, handlers[ev]);
+      for (const gd of gds) for (const ev of EVENTS) gd.removeListener(ev, handlers[ev]);
       resolve({event_ms: last - t0, paint_ms: paint - t0, events: names});
     };
     const handlers = {};
@@ -204,7 +205,7 @@ ARM = """([sel, quiet]) => {
         requestAnimationFrame(() => setTimeout(() => { paint = performance.now(); }, 0));
         clearTimeout(timer); timer = setTimeout(finish, quiet);
       };
-      gd.on(ev, handlers[ev]);
+      for (const gd of gds) gd.on(ev, handlers[ev]);
     }
     setTimeout(() => reject(new Error('no redraw within 10 s')), 10000);
   });

@@ -1,4 +1,6 @@
 """tyshare_lib.viz.explorer: one update function feeds both the static frames and the live widget."""
+import re
+
 import ipywidgets as widgets
 import plotly.graph_objects as go
 import pytest
@@ -133,11 +135,32 @@ def moving_point_explorer():
                                   "heat": widgets.IntSlider(value=0, min=0, max=3)}, "k", [0, 1])
 
 
-def test_live_figure_sends_one_update_with_only_what_changed():
+def test_live_figure_sends_only_what_changed_through_the_overlay():
     ex = moving_point_explorer()
     _ = ex.widget
+    assert ex._live.overlay  # the live explorers' FigureWidget has the overlay
     log = sent_messages(ex.figure_widget)
-    ex.set(k=2)  # the default: one Plotly.update, with the moving point and the title only
+    ex.set(k=2)  # inside the path's extent: one message for the overlay, the moving point and the title only
+    assert [kind for kind, _ in log] == ["_py2js_animate"]
+    msg = log[0][1]
+    assert msg["animation_opts"]["tyOverlay"] is True and msg["style_traces"] == [1]
+    assert set(msg["style_data"][0]) == {"x", "y"} and msg["layout_data"] == {"title.text": "k = 2"}
+    assert ex.figure_widget.data[1].x == (2,) and ex.figure_widget.layout.title.text == "k = 2"
+    log.clear()
+    ex.set(heat=2)  # an image of the same size: the overlay too, with the image alone
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [2]
+    assert set(log[0][1]["style_data"][0]) == {"z"} and log[0][1]["layout_data"] == {}
+    assert [list(row) for row in ex.figure_widget.data[2].z] == [[2, 1], [1, 0]]
+    log.clear()
+    assert ex._live.send(ex.update(**ex.values())) == "none" and log == []  # nothing changed: nothing sent
+
+
+def test_live_figure_sends_one_update_without_the_overlay():
+    ex = moving_point_explorer()
+    _ = ex.widget
+    ex._live.overlay = False
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)  # one Plotly.update, with the moving point and the title only
     assert [kind for kind, _ in log] == ["_py2js_update"]
     assert log[0][1]["style_traces"] == [1] and set(log[0][1]["style_data"]) == {"x", "y"}
     assert log[0][1]["layout_data"] == {"title.text": "k = 2"}
@@ -145,32 +168,9 @@ def test_live_figure_sends_one_update_with_only_what_changed():
     assert ex._live.send(ex.update(**ex.values())) == "none" and log == []
 
 
-def test_live_figure_animate_path_sends_only_what_changed():
-    ex = moving_point_explorer()
-    _ = ex.widget
-    ex._live.animate = True
-    log = sent_messages(ex.figure_widget)
-    ex.set(k=2)  # the point moves inside the path's extent; the heatmap is as it was
-    kinds = [kind for kind, _ in log]
-    assert kinds == ["_py2js_relayout", "_py2js_animate"], kinds
-    relayout, animate = log[0][1], log[1][1]
-    assert relayout["relayout_data"] == {"title.text": "k = 2"}
-    assert animate["style_traces"] == [1] and animate["animation_opts"]["frame"]["redraw"] is False
-    assert ex.figure_widget.data[1].x == (2,) and ex.figure_widget.layout.title.text == "k = 2"
-    log.clear()
-    ex.set(heat=2)  # only the heatmap changes: a full update, with the heatmap alone
-    assert [kind for kind, _ in log] == ["_py2js_update"]
-    assert log[0][1]["style_traces"] == [2] and set(log[0][1]["style_data"]) == {"z"}
-    assert log[0][1]["layout_data"] == {}
-    assert [list(row) for row in ex.figure_widget.data[2].z] == [[2, 1], [1, 0]]
-    log.clear()
-    assert ex._live.send(ex.update(**ex.values())) == "none" and log == []  # nothing changed: nothing sent
-
-
 def test_live_figure_redraws_fully_when_an_axis_would_change():
     ex = moving_point_explorer()
     _ = ex.widget
-    ex._live.animate = True
     log = sent_messages(ex.figure_widget)
     ex.set(k=15)  # beyond the path: the autoranged axes must grow, so plotly.js must redraw them
     assert [kind for kind, _ in log] == ["_py2js_update"]
@@ -179,22 +179,59 @@ def test_live_figure_redraws_fully_when_an_axis_would_change():
     assert [kind for kind, _ in log] == ["_py2js_update"]
     log.clear()
     ex.set(k=6)
-    assert [kind for kind, _ in log] == ["_py2js_relayout", "_py2js_animate"]
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["animation_opts"]["tyOverlay"]
     assert ex.figure_widget.data[1].y == (6,)
 
 
-def test_live_figure_animates_bars_only_on_a_fixed_range():
+def test_live_figure_redraws_fully_for_an_image_of_another_size_or_a_layout_change():
+    fig = go.Figure([go.Heatmap(z=[[0, 1], [1, 0]])])
+    ex = Explorer(fig, lambda n, c: Patch({0: dict(z=[[0] * n] * n)}, dict(annotations=[dict(text=str(c))])),
+                  {"n": widgets.IntSlider(value=2, min=1, max=5), "c": widgets.IntSlider(value=0)}, "n", [2])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(n=3)  # 3 x 3 cells: the axes follow the image
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    log.clear()
+    ex.set(c=1)  # an annotation: only titles go to the overlay
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+
+
+def test_live_figure_animate_path_sends_only_what_changed():
+    ex = moving_point_explorer()
+    _ = ex.widget
+    ex._live.overlay, ex._live.animate = False, True
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)  # the point moves inside the path's extent; the heatmap is as it was
+    kinds = [kind for kind, _ in log]
+    assert kinds == ["_py2js_relayout", "_py2js_animate"], kinds
+    relayout, animate = log[0][1], log[1][1]
+    assert relayout["relayout_data"] == {"title.text": "k = 2"}
+    assert animate["style_traces"] == [1] and animate["animation_opts"]["frame"]["redraw"] is False
+    assert "tyOverlay" not in animate["animation_opts"]
+    assert ex.figure_widget.data[1].x == (2,) and ex.figure_widget.layout.title.text == "k = 2"
+    log.clear()
+    ex.set(heat=2)  # only the heatmap changes: a full update, with the heatmap alone
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    assert log[0][1]["style_traces"] == [2] and set(log[0][1]["style_data"]) == {"z"}
+    assert log[0][1]["layout_data"] == {}
+    log.clear()
+    ex.set(k=15)  # beyond the path: a full update
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+
+
+@pytest.mark.parametrize("path", ["overlay", "animate"])
+def test_live_figure_moves_bars_alone_only_on_a_fixed_range(path):
     fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2])], layout=dict(yaxis=dict(range=[0, 10])))
     ex = Explorer(fig, lambda k: Patch({0: dict(y=[k, 2 * k])}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
     _ = ex.widget
-    ex._live.animate = True
+    ex._live.overlay, ex._live.animate = path == "overlay", path == "animate"
     log = sent_messages(ex.figure_widget)
     ex.set(k=3)
     assert [kind for kind, _ in log] == ["_py2js_animate"] and ex.figure_widget.data[0].y == (3, 6)
     auto = Explorer(go.Figure([go.Bar(x=["a"], y=[1])]), lambda k: Patch({0: dict(y=[k])}),
                     {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
     _ = auto.widget
-    auto._live.animate = True
+    auto._live.overlay, auto._live.animate = path == "overlay", path == "animate"
     log = sent_messages(auto.figure_widget)
     auto.set(k=4)  # autoranged bars: the axis follows them
     assert [kind for kind, _ in log] == ["_py2js_update"]
@@ -203,17 +240,20 @@ def test_live_figure_animates_bars_only_on_a_fixed_range():
 def test_live_figure_reports_back_to_python_after_a_quiet_spell():
     """The live figure is plotly's FigureWidget whose front-end sends its report of the values plotly.js filled
     in (a walk over the whole figure) once the figure has been still, not before each redraw's event."""
-    from tyshare_lib.viz.explorer import _DELTAS_DELAY_MS, _deferred_bundle
+    from tyshare_lib.viz.explorer import _DELTAS_DELAY_MS, _live_bundle
 
     ex = make_explorer()
     _ = ex.widget
     fw = ex.figure_widget
     assert isinstance(fw, go.FigureWidget)
-    esm = _deferred_bundle()
-    assert esm is not None, "plotly's widget bundle no longer has the two report methods by name"
+    esm = _live_bundle()
+    assert esm is not None, "plotly's widget bundle no longer has what the live figure patches, by name"
     assert fw._esm == esm
     for name in ("_sendLayoutDelta", "_sendTraceDeltas"):  # the deferring method, then plotly's own under a new name
-        assert esm.count(f"}}{name}(") == 1 and esm.count(f"}}{name}Now(") == 1
-    assert esm.count("_tyDefer(k,id){") == 1 and f"}},{_DELTAS_DELAY_MS})}}" in esm
+        assert len(re.findall(rf"[}}\n]{name}\(\w+\)\{{this\._tyDefer\(", esm)) == 1
+        assert esm.count(f"}}{name}Now(") == 1
+    assert esm.count("_tyDefer(k, id) {") == 1 and f"}}, {_DELTAS_DELAY_MS});" in esm
+    # the view's redraws from Python, and its resize, merge the overlay back first; its animate may draw it
+    assert esm.count("{this._tyMerge();") == 4 and esm.count("this._tyOverlay(") == 1
     ex.set(k=3)  # the Python side is plotly's: the figure follows as before
     assert ex.figure_widget.data[0].y == (9,)

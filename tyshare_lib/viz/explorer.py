@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -43,15 +44,18 @@ def apply_patch(fig: go.Figure, patch: Patch) -> None:
 # ----------------------------------------------------------------------------- the live figure: send only what changes
 # A FigureWidget redraws through plotly.js. ``Plotly.update`` with a changed data array recomputes and redraws
 # *every* trace and axis of the figure (contours, heatmaps, all subplots), which costs a multiple of what the
-# reader's key press should cost. ``Plotly.animate`` with ``redraw: false`` redraws only the traces it is given,
-# when they are of a type plotly.js can animate (scatter, bar). The live explorer sends, after each move of a
-# control, only the trace properties and layout entries whose values differ from those it last sent; LiveSync
-# can also send moving scatter/bar data through that animate path when the axes cannot change (_axes_keep).
+# reader's key press should cost. The live explorer sends, after each move of a control, only the trace
+# properties and layout entries whose values differ from those it last sent, and, when those changes cannot move
+# any axis (_axes_keep), sends them so that the front-end redraws only the moving traces and the title (the
+# "overlay", see _live_bundle). ``Plotly.animate`` with ``redraw: false`` (the "animate" path, off by default)
+# also redraws only the traces it is given, when plotly.js can animate them (scatter, bar).
 _ANIMATABLE = {"scatter", "bar"}  # plotly.js trace modules with ``animatable: true`` that this path uses
 _ANIMATE_PROPS = {"x", "y", "text", "hovertext", "customdata", "marker.color", "marker.size", "marker.opacity",
                   "line.color", "line.width", "opacity", "width"}  # redrawn by the trace's own transition
 _CHEAP_LAYOUT = {"title", "annotations", "shapes"}  # relayout redraws these alone (no trace is replotted)
 _ANIMATE_OPTS = {"transition": {"duration": 0}, "frame": {"duration": 0, "redraw": False}}
+_OVERLAY_TYPES = {"scatter", "bar", "heatmap"}  # trace types the overlay may take (their axes checked below)
+_OVERLAY_LAYOUT = {"title"}  # layout the overlay draws (the big figure's title is hidden while it is split)
 
 
 def _diff(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> dict:
@@ -101,25 +105,38 @@ def _numbers(values: Any):
     return arr[np.isfinite(arr)]
 
 
+def _shape(values: Any) -> tuple | None:
+    import numpy as np
+
+    try:
+        return np.shape(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        return None
+
+
 class LiveSync:
     """What a live FigureWidget was last sent, and the cheapest message for a new :class:`Patch` (all chapters).
 
     ``send(patch)`` diffs the patch against the values sent before (the first patch is all new), drops what did
-    not change (nothing at all is sent when nothing changed), and sends the rest through one ``Plotly.update``, as
-    :func:`apply_patch` does. With ``animate=True``, moving scatter/bar data whose axes cannot change goes through
-    ``Plotly.animate`` (``redraw: false``: only those traces are redrawn) and titles, annotations and shapes
-    through one relayout. It returns the path it took
-    (``"none"``, ``"animate"``, ``"update"``), for tests and benchmarks.
+    not change (nothing at all is sent when nothing changed), and sends the rest:
+
+    * ``"overlay"`` (on by default, on a figure whose front-end has it: :func:`live_figure_widget`): when only
+      scatter, bar and heatmap traces and the title change and no axis can move (:meth:`_axes_keep`), one
+      animate message marked for the overlay; the front-end redraws only the moving traces and the title;
+    * ``"animate"`` (``animate=True``, off by default): moving scatter/bar data through ``Plotly.animate``
+      (``redraw: false``) and titles, annotations and shapes through one relayout;
+    * ``"update"``: one ``Plotly.update``, as :func:`apply_patch` does (plotly.js redraws the whole figure).
+
+    It returns the path it took (``"none"`` when nothing changed), for tests and benchmarks.
     """
 
-    def __init__(self, fig: go.FigureWidget, animate: bool = False):
+    def __init__(self, fig: go.FigureWidget, animate: bool = False, overlay: bool = True):
         self.fig = fig
-        # Off by default: in JupyterLab on a loaded 2-core machine (benchmarks/bench_lab.py, 2026-11-28) the
-        # relayout + animate pair was not measurably faster than one update, and slower for the 14-trace
-        # unrolled-RNN explorer; with the front-end's reports deferred (LiveFigureWidget), replaying the captured
-        # messages in Chromium, still slower (two runs, ms: tying 139/150 vs 92/68, unrolled 87/109 vs 83/45,
-        # embeddings 67/64 vs 84/38): plotly.js ends an animation on an animation frame. Kept, tested.
+        # animate: off by default. In JupyterLab on a loaded 2-core machine (benchmarks/bench_lab.py, 2026-11-28)
+        # the relayout + animate pair was not measurably faster than one update, and slower for the 14-trace
+        # unrolled-RNN explorer: plotly.js ends an animation on an animation frame. Kept, tested.
         self.animate = animate
+        self.overlay = overlay and getattr(fig, "_ty_overlay", False)
         self.traces: dict[int, dict] = {}
         self.layout: dict = {}
 
@@ -132,30 +149,51 @@ class LiveSync:
         layout = _diff(_jsonable(dict(patch.layout)), self.layout)
         if not traces and not layout:
             return "none"
-        path = "animate" if self.animate and traces and self._can_animate(traces, layout) else "update"
-        if path == "animate":
+        first = not self.traces and not self.layout  # the figure's first state: no front-end has drawn it yet
+        if self.overlay and traces and not first and self._can_overlay(traces, layout):
+            path = "overlay"
+            self._batch_animate(traces, layout, {**_ANIMATE_OPTS, "tyOverlay": True})
+        elif self.animate and traces and self._can_animate(traces, layout):
+            path = "animate"
             if layout:
                 self.fig.plotly_relayout(_dotted(layout))
-            self._animate(traces)
+            self._batch_animate(traces, {}, _ANIMATE_OPTS)
         else:
+            path = "update"
             apply_patch(self.fig, Patch(traces, layout))
         for i, changed in traces.items():
             _merge(self.traces.setdefault(i, {}), changed)
         _merge(self.layout, layout)
         return path
 
-    def _animate(self, traces: Mapping[int, dict]) -> None:
+    def _batch_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any], opts: dict) -> None:
         # FigureWidget.batch_animate always asks plotly.js for a full redraw after the transition; this is its
-        # body with ``redraw: false`` (plotly 7.1: the same private steps, so Python's copy of the figure and
+        # body with our options (plotly 7.1: the same private steps, so Python's copy of the figure and
         # the front-end's stay in step)
         fig = self.fig
         fig._in_batch_mode = True
         try:
             for i, props in traces.items():
                 fig.data[i].update(props)
+            if layout:
+                fig.layout.update(layout)
         finally:
             fig._in_batch_mode = False
-        fig._perform_batch_animate(_ANIMATE_OPTS)
+        fig._perform_batch_animate(opts)
+
+    def _can_overlay(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
+        if set(layout) - _OVERLAY_LAYOUT:
+            return False
+        for i, changed in traces.items():
+            trace = self.fig.data[i]
+            if trace.type not in _OVERLAY_TYPES:
+                return False
+            if trace.type != "heatmap" and (getattr(trace, "fill", None) not in (None, "none", "toself")
+                                            or getattr(trace, "stackgroup", None)):
+                return False  # a fill to the next trace, a stack: drawn with other traces
+            if "z" in changed and _shape(changed["z"]) != _shape(self.traces.get(i, {}).get("z", trace.z)):
+                return False  # an image of another size: its axes follow it
+        return self._axes_keep(traces)
 
     def _can_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
         if not hasattr(self.fig, "_perform_batch_animate") or set(layout) - _CHEAP_LAYOUT:
@@ -183,8 +221,8 @@ class LiveSync:
                 axis = fig.layout[f"{dim}axis{ref[1:]}"].to_plotly_json()
                 if axis.get("range") is not None and axis.get("autorange") in (None, False):
                     continue
-                if trace.type == "bar" or barmode == "stack":
-                    return False  # bars reach down to their base: the extent of others says too little
+                if trace.type in ("bar", "heatmap") or barmode == "stack":
+                    return False  # bars reach down to their base, cells reach half a cell past their centres
                 new, old = _numbers(changed[dim]), _numbers(self.traces.get(i, {}).get(dim, []))
                 if new is None or old is None:
                     return False
@@ -201,50 +239,81 @@ class LiveSync:
         return True
 
 
-# plotly's FigureWidget front-end, after every redraw a message from Python asked for, also walks the whole
-# figure (every trace's full data, the full layout and its template) to send Python back the values plotly.js
-# filled in, before the redraw's event. The walk grows with the figure's data. Nothing in a live explorer reads
-# those values, and the next redraw supersedes them; the live explorers' figure (LiveFigureWidget) sends them once
-# the figure has been still for _DELTAS_DELAY_MS (a held key's presses send one report, not one each). Measured
-# in one JupyterLab page, presses alternating between an explorer on this widget and its twin on the stock one
-# (24 each, 2026-11-28, loaded 2-core machine, bare widget 68 ms): tying 158 vs 196 ms, conv counter 88 vs 93,
-# embeddings 143 vs 148, recurrent gradient 73 vs 74. The bundle is plotly's own, with those two methods wrapped
-# (found by name; if a plotly release renames them, the stock bundle is used unchanged).
+# plotly's FigureWidget front-end (its "view") is patched in two ways, both in live_figure.js (methods added to
+# the view's class), both found by name in plotly's bundle; if a plotly release renames what they hook, the stock
+# bundle is used unchanged and the explorers redraw as plotly's own widget does.
+#
+# 1. Reports deferred. After every redraw a message from Python asked for, the view walks the whole figure
+#    (every trace's full data, the full layout and its template) to send Python back the values plotly.js filled
+#    in, before the redraw's event. Nothing in a live explorer reads those values, and the next redraw supersedes
+#    them; they are sent once the figure has been still for _DELTAS_DELAY_MS (a held key's presses send one
+#    report, not one each). Measured in one JupyterLab page (24 presses each, 2026-11-28, bare widget 68 ms):
+#    tying 158 vs 196 ms, conv counter 88 vs 93, embeddings 143 vs 148, recurrent gradient 73 vs 74.
+# 2. The overlay (LiveSync's "overlay" path). plotly.js redraws the whole figure for any change of data: in
+#    Chromium, the tying explorer's figure takes 55-77 ms per key press, its title alone 15-20 ms, while the bare
+#    widget's title takes 5-7 ms (plotly.js 4.1.1, 2026-11-29). A change that cannot move an axis is sent as an
+#    animate message marked ``tyOverlay``; the view then splits the figure once (the moving traces and the title
+#    go to a small figure drawn exactly over the big one, whose axes are frozen where they are) and afterwards
+#    redraws only the small figure: 10-27 ms for the same presses. Any other change merges the two back first.
 _DELTAS_DELAY_MS = 250
-_DEFER_JS = ("_tyDefer(k,id){var s=this;s._tyIds=s._tyIds||{};s._tyT=s._tyT||{};s._tyIds[k]=id;clearTimeout(s._tyT[k]);"
-             "s._tyT[k]=setTimeout(function(){if(!s.el||!s.el._fullLayout)return;"
-             "k==='L'?s._sendLayoutDeltaNow(s._tyIds.L):s._sendTraceDeltasNow(s._tyIds.T)},%d)}")
+_LIVE_JS = Path(__file__).with_name("live_figure.js")
 
 
-def _deferred_bundle() -> str | None:
-    """plotly's widget bundle with the reports back to Python sent after a quiet spell; None if not patchable."""
-    import pathlib
+def _view_span(text: str) -> tuple[int, int] | None:
+    """Where the view's class body (from its first method to its report methods) lies in plotly's bundle."""
+    start = text.find("perform_render(){")
+    end = text.find("_sendTraceDeltas(", text.find("do_animate(){", start))
+    return (start, end) if start >= 0 and end > start else None
+
+
+def _live_bundle() -> str | None:
+    """plotly's widget bundle with its view patched (reports deferred, the overlay); None if not patchable."""
     import re
 
     import plotly
 
-    bundle = pathlib.Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+    bundle = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
     if not bundle.exists():
         return None
     text = bundle.read_text(encoding="utf-8")
+    span = _view_span(text)
+    if span is None:
+        return None
+    view = text[span[0]:span[1]]
+    plotly_js = re.search(r"(\w+)\.default\.animate\(this\.el,", view)
+    heads = {  # (pattern at a method's start, what goes after it); each must be found exactly once in the view
+        "do_animate": (r'do_animate\(\)\{var (\w+)=this\.model\.get\("_py2js_animate"\);',
+                       r"\g<0>if(\1!==null&&\1.animation_opts&&\1.animation_opts.tyOverlay){this._tyOverlay(\1);return}"),
+        "do_update": (r"do_update\(\)\{", r"\g<0>this._tyMerge();"),
+        "do_restyle": (r"do_restyle\(\)\{", r"\g<0>this._tyMerge();"),
+        "do_relayout": (r"do_relayout\(\)\{", r"\g<0>this._tyMerge();"),
+        "autosizeFigure": (r"autosizeFigure\(\)\{", r"\g<0>this._tyMerge();"),
+    }
+    for pattern, repl in heads.values():
+        view, n = re.subn(pattern, repl, view)
+        if n != 1:
+            return None
+    out = text[:span[0]] + view + text[span[1]:]
     out, n_layout = re.subn(r"\}_sendLayoutDelta\((\w+)\)\{",
-                            r"}_sendLayoutDelta(\1){this._tyDefer('L',\1)}_sendLayoutDeltaNow(\1){", text)
+                            r"}_sendLayoutDelta(\1){this._tyDefer('L',\1)}_sendLayoutDeltaNow(\1){", out)
     out, n_trace = re.subn(r"\}_sendTraceDeltas\((\w+)\)\{",
                            r"}_sendTraceDeltas(\1){this._tyDefer('T',\1)}_sendTraceDeltasNow(\1){", out)
-    if n_layout != 1 or n_trace != 1:
+    if n_layout != 1 or n_trace != 1 or plotly_js is None:
         return None
-    return out.replace("}_sendLayoutDelta(", "}" + _DEFER_JS % _DELTAS_DELAY_MS + "_sendLayoutDelta(", 1)
+    methods = (_LIVE_JS.read_text(encoding="utf-8").replace("__PLOTLY__", plotly_js.group(1) + ".default")
+               .replace("__DELAY__", str(_DELTAS_DELAY_MS)))
+    return out.replace("}_sendLayoutDelta(", "}" + methods + "\n_sendLayoutDelta(", 1)
 
 
 _LIVE_WIDGET_CLASS: list = []
 
 
 def live_figure_widget(figure: go.Figure) -> go.FigureWidget:
-    """A FigureWidget for a live explorer: plotly's, whose front-end reports back after a quiet spell."""
+    """A FigureWidget for a live explorer: plotly's, with its view patched (:func:`_live_bundle`)."""
     if not _LIVE_WIDGET_CLASS:
-        esm = _deferred_bundle()
+        esm = _live_bundle()
         _LIVE_WIDGET_CLASS.append(go.FigureWidget if esm is None else
-                                  type("LiveFigureWidget", (go.FigureWidget,), {"_esm": esm}))
+                                  type("LiveFigureWidget", (go.FigureWidget,), {"_esm": esm, "_ty_overlay": True}))
     return _LIVE_WIDGET_CLASS[0](figure)
 
 

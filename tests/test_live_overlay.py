@@ -1,0 +1,228 @@
+"""The live explorers' overlay (tyshare_lib/viz/live_figure.js), in Chromium without JupyterLab.
+
+Two copies of one explorer are drawn by the patched FigureWidget front-end, each fed by its own Python
+FigureWidget through a stand-in for the anywidget model: copy A with the overlay (the live explorers' default),
+copy B without it (plotly redraws the whole figure on every change). After each move of the control, what the
+reader sees in A must be what B shows: the moving point where B's axes put it, the same axes, the same legend,
+the same title; and after a change the overlay cannot draw, a zoom or a resize, A is one figure again.
+"""
+import json
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+import pytest
+from plotly.serializers import _py_to_js
+from plotly.utils import PlotlyJSONEncoder
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, _missing
+from tyshare_lib.viz.explorer import Explorer, Patch, _live_bundle
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+TRAITS = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle", "_py2js_relayout",
+          "_py2js_update", "_py2js_animate", "_py2js_removeLayoutProps", "_py2js_removeTraceProps"]
+
+# the anywidget model, as far as plotly's front-end uses it; one per view
+STAND_IN = """
+window.tyViews = {};
+window.tyViewObjects = {};
+window.tyRender = async function (esm, state, id) {
+  const mod = await import(URL.createObjectURL(new Blob([esm], {type: 'text/javascript'})));
+  const handlers = {};
+  const model = {s: state, get(k) { return this.s[k]; }, on(ev, f) { (handlers[ev] = handlers[ev] || []).push(f); },
+                 set(k, v) { this.s[k] = v; (handlers['change:' + k] || []).forEach(f => f()); },
+                 save_changes() {}, send() {}, off() {}};
+  const figureModel = new mod.FigureModel(model, {});  // what mod.default()'s initialize and render do
+  figureModel.initialize();
+  const el = document.getElementById(id);
+  const view = new mod.FigureView(figureModel, el);
+  view.perform_render();
+  window.tyViews[id] = model;
+  window.tyViewObjects[id] = view;
+  await new Promise(r => { const t = setInterval(() => { if (el._fullLayout) { clearInterval(t); r(); } }, 20); });
+};
+"""
+
+# what the reader sees of the moving point, the image, the axes, the legend and the title of one view
+LOOK = """id => {
+  const root = document.getElementById(id), box = root.getBoundingClientRect();
+  const ov = root.querySelector('.tyshare-live-overlay');  // inside the figure's element: its marks count too
+  const rel = r => [r.left + r.width / 2 - box.left, r.top + r.height / 2 - box.top];
+  const fl = root._fullLayout;
+  const axes = {};
+  for (const k of ['xaxis', 'yaxis', 'xaxis2', 'yaxis2']) axes[k] = fl[k].range.map(v => +v.toFixed(6));
+  // the moving point: the only marker drawn in the point trace's colour
+  const points = [...root.querySelectorAll('.scatterlayer path.point')]
+    .filter(p => (p.style.fill || '').replace(/ /g, '') === 'rgb(213,94,0)').map(p => rel(p.getBoundingClientRect()));
+  const images = [...root.querySelectorAll('.hm image')];
+  const img = images.length === 1 ? images[0] : null;
+  const title = [...root.querySelectorAll('.gtitle')].map(t => [t.textContent, getComputedStyle(t).opacity * getComputedStyle(t).fillOpacity]);
+  return {overlay: !!ov, axes, size: [fl._size.l, fl._size.r, fl._size.t, fl._size.b],
+          points, image: img ? rel(img.getBoundingClientRect()) : null,
+          images: images.length, imageHref: img ? img.getAttribute('href') : '',
+          legend: [...root.querySelectorAll('.legend .traces')].map(t => t.textContent),
+          title};
+}"""
+
+
+def explorer():
+    fig = go.Figure([go.Scatter(x=[0, 10], y=[0, 10], mode="lines", name="path"),
+                     go.Scatter(x=[1], y=[1], mode="markers", name="point",
+                                marker=dict(color="rgb(213, 94, 0)", size=14)),
+                     go.Heatmap(z=[[0, 1], [1, 0]], xaxis="x2", yaxis="y2", showscale=False)],
+                    layout=dict(xaxis=dict(domain=[0, 0.55]), xaxis2=dict(domain=[0.7, 1]), yaxis2=dict(anchor="x2"),
+                                height=420, title=dict(text="k = 1"), legend=dict(orientation="h")))
+
+    def update(k, heat):
+        return Patch(traces={1: dict(x=[k], y=[k / 2]), 2: dict(z=[[heat, 1], [1, 0]])},
+                     layout=dict(title=dict(text=f"k = {k}")))
+
+    return Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=20),
+                                  "heat": widgets.IntSlider(value=0, min=0, max=3)}, "k", [0, 1])
+
+
+def _plain(v):
+    if isinstance(v, dict):
+        if isinstance(v.get("buffer"), memoryview):
+            return v["buffer"].tolist()
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _json(v):
+    """A trait's value as the front-end receives it (plotly's serializer; typed arrays as plain lists)."""
+    return json.loads(json.dumps(_plain(_py_to_js(v, None)), cls=PlotlyJSONEncoder))
+
+
+class View:
+    """One explorer's live figure, drawn in the page by the patched front-end; Python's messages forwarded."""
+
+    def __init__(self, page, esm, element_id, overlay):
+        self.page, self.id, self.log = page, element_id, []
+        self.explorer = explorer()
+        _ = self.explorer.widget
+        self.explorer._live.overlay = overlay
+        fw = self.explorer.figure_widget
+        fw.observe(lambda ch: ch["new"] is not None and self.log.append((ch["name"], ch["new"])), names=TRAITS)
+        state = {"_widget_data": _json(fw._widget_data), "_widget_layout": _json(fw._widget_layout), "_config": {},
+                 "_last_layout_edit_id": 0, "_last_trace_edit_id": 0, **{t: None for t in TRAITS}}
+        page.evaluate("([esm, state, id]) => tyRender(esm, state, id)", [esm, state, element_id])
+
+    def set(self, **values):
+        """Move the controls; forward what Python sent; return the kinds of message."""
+        self.explorer.set(**values)
+        msgs, self.log = [(k, _json(v)) for k, v in self.log], []
+        self.page.evaluate("([id, msgs]) => { for (const [k, v] of msgs) tyViews[id].set(k, v); }", [self.id, msgs])
+        return [k for k, _ in msgs]
+
+    def look(self):
+        return self.page.evaluate(LOOK, self.id)
+
+
+@pytest.fixture(scope="module")
+def views():
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        _missing(f"Chromium not found at {CHROMIUM}")
+    esm = _live_bundle()
+    assert esm is not None, "plotly's widget bundle no longer has what the live figure patches, by name"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content("<html><body style='margin:0'><div id=a style='width:800px'></div>"
+                         "<div id=b style='width:800px'></div></body></html>")
+        page.add_script_tag(content=STAND_IN)
+        a, b = View(page, esm, "a", overlay=True), View(page, esm, "b", overlay=False)
+        yield page, a, b, errors
+        browser.close()
+
+
+def same(a, b, tol=0.75):
+    """A's look equals B's, positions within ``tol`` px; the moving point drawn once in each."""
+    flat = {f"{k}[{i}]": v for k, r in a["axes"].items() for i, v in enumerate(r)}
+    assert flat == pytest.approx({f"{k}[{i}]": v for k, r in b["axes"].items() for i, v in enumerate(r)}, abs=1e-6)
+    assert a["size"] == b["size"]
+    assert len(a["points"]) == len(b["points"]) == 1, (a["points"], b["points"])
+    assert a["points"][0] == pytest.approx(b["points"][0], abs=tol)
+    assert a["images"] == b["images"] == 1
+    assert a["image"] == pytest.approx(b["image"], abs=tol)
+    assert a["legend"] == b["legend"] == ["path", "point"]
+
+
+def visible_title(look):
+    return [text for text, opacity in look["title"] if float(opacity) > 0]
+
+
+def test_the_overlay_draws_what_a_full_redraw_draws(views):
+    page, a, b, errors = views
+    for k, heat in [(2, 0), (3, 0), (3, 2), (8, 2), (4, 1)]:
+        kinds_a, kinds_b = a.set(k=k, heat=heat), b.set(k=k, heat=heat)
+        assert set(kinds_a) == {"_py2js_animate"} and set(kinds_b) == {"_py2js_update"}
+        la, lb = a.look(), b.look()
+        assert la["overlay"] and not lb["overlay"]
+        same(la, lb)
+        assert la["imageHref"] == lb["imageHref"]  # the same picture (its data URL), not only the same place
+        assert visible_title(la) == visible_title(lb) == [f"k = {k}"]  # the overlay's; the big one's is hidden
+    assert errors == []
+
+
+def test_a_change_that_moves_an_axis_merges_the_overlay_back(views):
+    page, a, b, errors = views
+    a.set(k=5), b.set(k=5)
+    assert a.look()["overlay"]
+    assert a.set(k=15) == ["_py2js_update"]  # beyond the path: the axes grow
+    b.set(k=15)
+    la, lb = a.look(), b.look()
+    assert not la["overlay"]
+    same(la, lb)
+    assert visible_title(la) == ["k = 15"]
+    a.set(k=6), b.set(k=6)  # back inside: a full redraw again (the axes shrink), then the overlay
+    assert a.set(k=7) == ["_py2js_animate"]
+    b.set(k=7)
+    la, lb = a.look(), b.look()
+    assert la["overlay"]
+    same(la, lb)
+    assert errors == []
+
+
+def test_a_zoom_on_the_figure_merges_the_overlay_back_and_keeps_the_zoom(views):
+    page, a, b, errors = views
+    a.set(k=4), b.set(k=4)
+    assert a.look()["overlay"]
+    plot = page.locator("#a .nsewdrag").first.bounding_box()  # the main figure's plot area, under the overlay
+    x0, y0 = plot["x"] + plot["width"] * 0.1, plot["y"] + plot["height"] * 0.1
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + plot["width"] * 0.6, y0 + plot["height"] * 0.7, steps=5)
+    page.mouse.up()
+    la = a.look()
+    assert not la["overlay"]
+    assert la["axes"]["xaxis"] != b.look()["axes"]["xaxis"]  # the reader's zoom stays
+    assert len(la["points"]) == 1 and visible_title(la) == ["k = 4"]
+    page.mouse.dblclick(x0, y0)  # and a double click gives the axes back to plotly's autorange
+    page.wait_for_timeout(400)
+    assert a.look()["axes"] == b.look()["axes"]
+    assert errors == []
+
+
+def test_a_resize_merges_the_overlay_back(views):
+    page, a, b, errors = views
+    a.set(k=9), b.set(k=9)  # (not at the path's end: a marker there widens the autorange by its half-width,
+    a.set(k=6), b.set(k=6)  # which the overlay's frozen axes keep until the figure is redrawn whole)
+    assert a.look()["overlay"]
+    page.evaluate("async () => { for (const id of ['a', 'b']) { document.getElementById(id).style.width = '640px';"
+                  " await tyViewObjects[id].autosizeFigure(); } }")  # what JupyterLab asks of a resized view
+    page.wait_for_timeout(300)
+    la = a.look()
+    assert not la["overlay"] and len(la["points"]) == 1
+    a.set(k=8), b.set(k=8)  # and the next move splits the figure again, at its new size
+    page.wait_for_timeout(100)
+    la, lb = a.look(), b.look()
+    assert la["overlay"]
+    same(la, lb)
+    assert errors == []
