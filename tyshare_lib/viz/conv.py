@@ -119,7 +119,11 @@ def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, s
             _WINDOW: _rect(s.top, s.left, 3, 3),
             _CELL: _rect(s.row, s.col, 1, 1),
         },
-        layout=dict(title=dict(text=title)))
+        # the output panel's axes where autorange puts them (the mask reaches 0.1 past the cells on three sides),
+        # fixed: a live figure then redraws only what moves (viz/explorer.py, LiveSync)
+        layout=dict(title=dict(text=title),
+                    xaxis4=dict(range=[-0.6, slide.cols - 0.4], autorange=False),
+                    yaxis4=dict(range=[slide.rows - 0.4, -0.5], autorange=False)))
 
 
 def figure_slide(image: torch.Tensor, kernel: tuple, stride: int = 1, padding: int = 0, step: int = 1) -> go.Figure:

@@ -105,6 +105,32 @@ def _numbers(values: Any):
     return arr[np.isfinite(arr)]
 
 
+def _extent(trace: Any, dim: str) -> tuple[float, float] | None:
+    """The span a trace's data covers along ``dim`` ("x" or "y"), as its axis's autorange sees it: a heatmap's
+    cells reach half a cell past their centres (and without x/y they sit at 0, 1, 2, ...); None if unknown."""
+    import numpy as np
+
+    values = getattr(trace, dim, None)
+    if trace.type == "heatmap":
+        shape = _shape(trace.z)
+        if shape is None or len(shape) != 2 or 0 in shape:
+            return None
+        n = shape[1] if dim == "x" else shape[0]
+        if values is None:
+            start, step = getattr(trace, f"{dim}0", None), getattr(trace, f"d{dim}", None)
+            start, step = float(0 if start is None else start), float(1 if step is None else step)
+            return start - step / 2, start + (n - 1) * step + step / 2
+        arr = _numbers(values)
+        if arr is None or arr.size != n or n < 2 or not np.all(np.diff(arr) > 0):
+            return None
+        half = (arr[-1] - arr[0]) / (n - 1) / 2
+        return float(arr[0] - half), float(arr[-1] + half)
+    if values is None:
+        return None
+    arr = _numbers(values)
+    return (float(arr.min()), float(arr.max())) if arr is not None and arr.size else None
+
+
 def _shape(values: Any) -> tuple | None:
     import numpy as np
 
@@ -226,13 +252,13 @@ class LiveSync:
                 new, old = _numbers(changed[dim]), _numbers(self.traces.get(i, {}).get(dim, []))
                 if new is None or old is None:
                     return False
-                others = [_numbers(getattr(t, dim)) for j, t in enumerate(fig.data)
+                others = [_extent(t, dim) for j, t in enumerate(fig.data)
                           if j not in traces and (getattr(t, f"{dim}axis", None) or dim) == ref
-                          and getattr(t, dim) is not None and t.visible is not False]
-                others = [o for o in others if o is not None and o.size]
+                          and t.visible is not False]
+                others = [o for o in others if o is not None]
                 if not others:
                     return False
-                low, high = min(o.min() for o in others), max(o.max() for o in others)
+                low, high = min(o[0] for o in others), max(o[1] for o in others)
                 for arr in (new, old):
                     if arr.size and (arr.min() < low or arr.max() > high):
                         return False
