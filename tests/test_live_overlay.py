@@ -14,10 +14,7 @@ import pytest
 from plotly.serializers import _py_to_js
 from plotly.utils import PlotlyJSONEncoder
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, _missing
 from tyshare_lib.viz.explorer import Explorer, Patch, _live_bundle
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 TRAITS = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle", "_py2js_relayout",
           "_py2js_update", "_py2js_animate", "_py2js_removeLayoutProps", "_py2js_removeTraceProps"]
@@ -30,7 +27,8 @@ window.tyRender = async function (esm, state, id) {
   const mod = await import(URL.createObjectURL(new Blob([esm], {type: 'text/javascript'})));
   const handlers = {};
   const model = {s: state, get(k) { return this.s[k]; }, on(ev, f) { (handlers[ev] = handlers[ev] || []).push(f); },
-                 set(k, v) { this.s[k] = v; (handlers['change:' + k] || []).forEach(f => f()); },
+                 set(k, v) { this.s[k] = v; (handlers['change:' + k] || []).forEach(f => f());
+                             if (k.startsWith('_js2py_')) this.reports = (this.reports || 0) + 1; },
                  save_changes() {}, send() {}, off() {}};
   const figureModel = new mod.FigureModel(model, {});  // what mod.default()'s initialize and render do
   figureModel.initialize();
@@ -122,24 +120,19 @@ class View:
 
 
 @pytest.fixture(scope="module")
-def views():
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        _missing(f"Chromium not found at {CHROMIUM}")
+def views(chromium):
     esm = _live_bundle()
     assert esm is not None, "plotly's widget bundle no longer has what the live figure patches, by name"
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_content("<html><body style='margin:0'><div id=a style='width:800px'></div>"
-                         "<div id=b style='width:800px'></div></body></html>")
-        page.add_script_tag(content=STAND_IN)
-        a, b = View(page, esm, "a", overlay=True), View(page, esm, "b", overlay=False)
-        yield page, a, b, errors
-        browser.close()
+    context = chromium.new_context(viewport={"width": 1000, "height": 1000})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content("<html><body style='margin:0'><div id=a style='width:800px'></div>"
+                     "<div id=b style='width:800px'></div></body></html>")
+    page.add_script_tag(content=STAND_IN)
+    a, b = View(page, esm, "a", overlay=True), View(page, esm, "b", overlay=False)
+    yield page, a, b, errors
+    context.close()
 
 
 def same(a, b, tol=0.75):
@@ -225,4 +218,23 @@ def test_a_resize_merges_the_overlay_back(views):
     la, lb = a.look(), b.look()
     assert la["overlay"]
     same(la, lb)
+    assert errors == []
+
+
+def test_no_report_to_python_while_split_and_one_after_the_merge(views):
+    """The front-end's reports of the values plotly.js filled in would describe the big figure's emptied traces
+    while it is split: they wait for the merge."""
+    page, a, b, errors = views
+    reports = "() => tyViews.a.reports || 0"
+    a.set(k=3), b.set(k=3)
+    a.set(k=4), b.set(k=4)
+    assert a.look()["overlay"]
+    page.wait_for_timeout(600)  # the quiet spell after which a report would go (250 ms), twice over
+    held = page.evaluate(reports)
+    a.set(k=5), b.set(k=5)
+    page.wait_for_timeout(600)
+    assert page.evaluate(reports) == held
+    a.set(k=15), b.set(k=15)  # merged
+    page.wait_for_timeout(600)
+    assert not a.look()["overlay"] and page.evaluate(reports) > held
     assert errors == []

@@ -18,7 +18,7 @@ _tyDefer(k, id) {
   clearTimeout(s._tyT[k]);
   s._tyT[k] = setTimeout(function () {
     if (!s.el || !s.el._fullLayout) return;
-    if (s._tyOv) { s._tyDefer(k, id); return; }  // the big figure's emptied traces are not Python's state
+    if (s._tyOv) return;  // split: the big figure's emptied traces are not Python's state (sent after the merge)
     k === 'L' ? s._sendLayoutDeltaNow(s._tyIds.L) : s._sendTraceDeltasNow(s._tyIds.T);
   }, __DELAY__);
 }
@@ -164,5 +164,8 @@ _tyMerge(userLayout, userStyle) {
   });
   this._tyBusy = true;
   try { P.update(this.el, st, relay, ov.moving); } finally { this._tyBusy = false; }
+  var ids = this._tyIds || {};  // the reports held back while the figure was split
+  if ('L' in ids) this._tyDefer('L', ids.L);
+  if ('T' in ids) this._tyDefer('T', ids.T);
   return true;
 }
