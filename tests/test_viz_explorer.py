@@ -219,6 +219,24 @@ def test_live_figure_animate_path_sends_only_what_changed():
     assert [kind for kind, _ in log] == ["_py2js_update"]
 
 
+@pytest.mark.parametrize("barmode", ["group", "stack"])
+def test_live_figure_overlay_takes_grouped_or_stacked_bars_only_with_their_neighbours(barmode):
+    """A grouped or stacked bar's place depends on the other bars of its subplot: it may go to the overlay only
+    if they all move with it."""
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2]), go.Bar(x=["a", "b"], y=[2, 1])],
+                    layout=dict(barmode=barmode, yaxis=dict(range=[0, 20])))
+    ex = Explorer(fig, lambda k, both: Patch({0: dict(y=[k, 2 * k]), **({1: dict(y=[k, k])} if both else {})}),
+                  {"k": widgets.IntSlider(value=1, max=5), "both": widgets.Checkbox(value=False)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=3)  # the other bar stays: plotly.js must place both
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    ex.set(both=True)
+    log.clear()
+    ex.set(k=4)  # both move: the overlay draws them together
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [0, 1]
+
+
 @pytest.mark.parametrize("path", ["overlay", "animate"])
 def test_live_figure_moves_bars_alone_only_on_a_fixed_range(path):
     fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2])], layout=dict(yaxis=dict(range=[0, 10])))

@@ -219,6 +219,12 @@ class LiveSync:
                 return False  # a fill to the next trace, a stack: drawn with other traces
             if "z" in changed and _shape(changed["z"]) != _shape(self.traces.get(i, {}).get("z", trace.z)):
                 return False  # an image of another size: its axes follow it
+            if trace.type == "bar" and (self.fig.layout.barmode or "group") != "overlay":
+                # grouped or stacked: a bar's place depends on the other bars of its subplot, which must move too
+                for j, other in enumerate(self.fig.data):
+                    if (j not in traces and other.type == "bar" and other.visible is not False
+                            and (other.xaxis or "x", other.yaxis or "y") == (trace.xaxis or "x", trace.yaxis or "y")):
+                        return False
         return self._axes_keep(traces)
 
     def _can_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
