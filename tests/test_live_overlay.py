@@ -9,6 +9,7 @@ the same title; and after a change the overlay cannot draw, a zoom or a resize, 
 import json
 
 import ipywidgets as widgets
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 from plotly.serializers import _py_to_js
@@ -30,7 +31,16 @@ window.tyRender = async function (esm, state, id) {
                  set(k, v) { this.s[k] = v; (handlers['change:' + k] || []).forEach(f => f());
                              if (k.startsWith('_js2py_')) this.reports = (this.reports || 0) + 1; },
                  save_changes() {}, send() {}, off() {}};
-  const figureModel = new mod.FigureModel(model, {});  // what mod.default()'s initialize and render do
+  // plotly's deserializer, as the bundle's own: "_undefined_" is undefined, a numpy buffer a typed array
+  const TYPED = {float64: Float64Array, float32: Float32Array, int32: Int32Array, int16: Int16Array,
+                 int8: Int8Array, uint32: Uint32Array, uint16: Uint16Array, uint8: Uint8Array};
+  const walk = v => v === '_undefined_' ? undefined
+    : Array.isArray(v) ? v.map(walk)
+    : v && typeof v === 'object' ? ('buffer' in v && 'dtype' in v ? new TYPED[v.dtype](v.buffer)
+                                    : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])))
+    : v;
+  const serializers = new Proxy({}, {get: () => ({deserialize: walk})});
+  const figureModel = new mod.FigureModel(model, serializers);  // what mod.default()'s initialize and render do
   figureModel.initialize();
   const el = document.getElementById(id);
   const view = new mod.FigureView(figureModel, el);
@@ -65,7 +75,7 @@ LOOK = """id => {
 
 def explorer():
     fig = go.Figure([go.Scatter(x=[0, 10], y=[0, 10], mode="lines", name="path"),
-                     go.Scatter(x=[1], y=[1], mode="markers", name="point",
+                     go.Scatter(x=np.array([1.0]), y=np.array([0.5]), mode="markers", name="point",  # typed arrays
                                 marker=dict(color="rgb(213, 94, 0)", size=14)),
                      go.Heatmap(z=[[0, 1], [1, 0]], xaxis="x2", yaxis="y2", showscale=False)],
                     layout=dict(xaxis=dict(domain=[0, 0.55]), xaxis2=dict(domain=[0.7, 1]), yaxis2=dict(anchor="x2"),
@@ -81,8 +91,8 @@ def explorer():
 
 def _plain(v):
     if isinstance(v, dict):
-        if isinstance(v.get("buffer"), memoryview):
-            return v["buffer"].tolist()
+        if isinstance(v.get("buffer"), memoryview):  # a numpy array: its values, dtype and shape (as a buffer)
+            return {"buffer": v["buffer"].tolist(), "dtype": v["dtype"], "shape": list(v["shape"])}
         return {k: _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
@@ -90,16 +100,16 @@ def _plain(v):
 
 
 def _json(v):
-    """A trait's value as the front-end receives it (plotly's serializer; typed arrays as plain lists)."""
+    """A trait's value as the front-end receives it (plotly's serializer; the stand-in makes typed arrays)."""
     return json.loads(json.dumps(_plain(_py_to_js(v, None)), cls=PlotlyJSONEncoder))
 
 
 class View:
     """One explorer's live figure, drawn in the page by the patched front-end; Python's messages forwarded."""
 
-    def __init__(self, page, esm, element_id, overlay):
+    def __init__(self, page, esm, element_id, overlay, make=None):
         self.page, self.id, self.log = page, element_id, []
-        self.explorer = explorer()
+        self.explorer = (make or explorer)()
         _ = self.explorer.widget
         self.explorer._live.overlay = overlay
         fw = self.explorer.figure_widget
@@ -237,4 +247,132 @@ def test_no_report_to_python_while_split_and_one_after_the_merge(views):
     a.set(k=15), b.set(k=15)  # merged
     page.wait_for_timeout(600)
     assert not a.look()["overlay"] and page.evaluate(reports) > held
+    assert errors == []
+
+
+# ----------------------------------------------------------------------------- figures of other shapes
+MARK = "rgb(0, 114, 178)"  # the moving marker's colour in the figures below
+
+POINTS = """([id, colour]) => {
+  const root = document.getElementById(id), box = root.getBoundingClientRect();
+  return [...root.querySelectorAll('.scatterlayer path.point')]
+    .filter(p => (p.style.fill || '').replace(/ /g, '') === colour.replace(/ /g, ''))
+    .map(p => { const r = p.getBoundingClientRect(); return [r.left + r.width / 2 - box.left, r.top + r.height / 2 - box.top]; });
+}"""
+
+
+def pair(chromium, make):
+    """A page with copy A (overlay) and copy B (whole redraws) of the explorer ``make()`` builds."""
+    context = chromium.new_context(viewport={"width": 900, "height": 1000})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content("<html><body style='margin:0'><div id=a style='width:700px'></div>"
+                     "<div id=b style='width:700px'></div></body></html>")
+    page.add_script_tag(content=STAND_IN)
+    esm = _live_bundle()
+    return context, page, View(page, esm, "a", overlay=True, make=make), View(page, esm, "b", overlay=False, make=make), errors
+
+
+def masked_explorer():
+    """An image with a white mask over one cell and a line across it, both drawn above the image by plotly."""
+    fig = go.Figure([go.Heatmap(z=[[0, 1], [1, 0]], showscale=False),
+                     go.Scatter(x=[-0.5, 0.5, 0.5, -0.5, -0.5], y=[-0.5, -0.5, 0.5, 0.5, -0.5], fill="toself",
+                                fillcolor="white", mode="lines", line=dict(width=0), name="mask")],
+                    layout=dict(height=400, title=dict(text="h = 0"), showlegend=False,
+                                shapes=[dict(type="line", xref="x", yref="y", x0=-0.5, x1=1.5, y0=1, y1=1)]))
+    return Explorer(fig, lambda h: Patch({0: dict(z=[[h, 1], [1, 0]])}, dict(title=dict(text=f"h = {h}"))),
+                    {"h": widgets.IntSlider(value=0, max=5)}, "h", [0])
+
+
+def test_what_plotly_draws_above_a_moving_trace_stays_above_it(chromium):
+    """A moving image under a static mask and a line (a shape): the overlay takes both, drawn above the image."""
+    context, page, a, b, errors = pair(chromium, masked_explorer)
+    try:
+        for h in (2, 3):
+            assert a.set(h=h) == ["_py2js_animate"] and b.set(h=h) == ["_py2js_update"]
+        order = page.evaluate("""id => {
+          const root = document.getElementById(id);
+          const drawn = sel => [...root.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0);
+          const img = drawn('.hm image'), mask = drawn('.scatterlayer path.js-fill'), line = drawn('.shapelayer path');
+          const after = (x, y) => !!(x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING);
+          return [img.length, mask.length, line.length,
+                  img.length === 1 && mask.length === 1 && after(img[0], mask[0]),
+                  img.length === 1 && line.length === 1 && after(img[0], line[0]),
+                  !!root.querySelector('.tyshare-live-overlay')];
+        }""", "a")
+        assert order == [1, 1, 1, True, True, True], order  # one of each, the mask and the line after the image
+    finally:
+        context.close()
+    assert errors == []
+
+
+def category_explorer():
+    """Bars over categories a, b, c and a marker that moves up and down at c, drawn over them."""
+    fig = go.Figure([go.Bar(x=["a", "b", "c"], y=[3, 5, 4], name="bars"),
+                     go.Scatter(x=["c"], y=np.array([1.0]), mode="markers", name="mark",
+                                marker=dict(color=MARK, size=14))],
+                    layout=dict(height=400, yaxis=dict(range=[0, 10]), title=dict(text="v = 1")))
+    return Explorer(fig, lambda v: Patch({1: dict(y=[v])}, dict(title=dict(text=f"v = {v}"))),
+                    {"v": widgets.IntSlider(value=1, max=9)}, "v", [1])
+
+
+def moving_x_explorer():
+    """A marker that moves along x at a height given once, as a numpy array (a typed array in the front-end)."""
+    fig = go.Figure([go.Scatter(x=[0, 10], y=[0, 10], mode="lines", name="path"),
+                     go.Scatter(x=np.array([1.0]), y=np.array([5.0]), mode="markers", name="mark",
+                                marker=dict(color=MARK, size=14))],
+                    layout=dict(height=400, title=dict(text="x = 1")))
+    return Explorer(fig, lambda v: Patch({1: dict(x=[v])}, dict(title=dict(text=f"x = {v}"))),
+                    {"v": widgets.IntSlider(value=1, max=20)}, "v", [1])
+
+
+@pytest.mark.parametrize("make, values", [(category_explorer, (3, 6, 8, 4, 7)),
+                                          (moving_x_explorer, (3, 6, 15, 4, 7))], ids=["categories", "typed-arrays"])
+def test_the_overlay_places_a_marker_as_a_whole_redraw_does(chromium, make, values):
+    """On a category axis (the small figure gets the big one's categories) and with the other coordinate a typed
+    array (kept one through the split and the merge), before and after a merge."""
+    context, page, a, b, errors = pair(chromium, make)
+    try:
+        for v in values:  # (the moving_x marker leaves the path at 15: a whole redraw, merged)
+            a.set(v=v), b.set(v=v)
+            pa, pb = page.evaluate(POINTS, ["a", MARK]), page.evaluate(POINTS, ["b", MARK])
+            assert len(pa) == len(pb) == 1 and pa[0] == pytest.approx(pb[0], abs=0.75), (v, pa, pb)
+        assert page.evaluate("() => !!document.querySelector('#a .tyshare-live-overlay')")
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_the_pointer_over_the_figure_merges_the_overlay_back(views):
+    """Hover needs the real traces: the pointer over the figure gives them back."""
+    page, a, b, errors = views
+    a.set(k=3), b.set(k=3)
+    a.set(k=4), b.set(k=4)
+    assert a.look()["overlay"]
+    plot = page.locator("#a .nsewdrag").first.bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+    page.wait_for_timeout(200)
+    la = a.look()
+    assert not la["overlay"]
+    same(la, b.look())
+    page.mouse.move(0, 0)
+    assert errors == []
+
+
+def test_a_legend_click_while_split_keeps_every_other_trace(views):
+    """A click on one trace's legend entry merges the overlay back; the moving image comes back too."""
+    page, a, b, errors = views
+    a.set(k=3, heat=1), b.set(k=3, heat=1)
+    a.set(k=4, heat=2), b.set(k=4, heat=2)
+    assert a.look()["overlay"]
+    entry = page.locator("#a .legend .traces").first  # "path"
+    entry.click()
+    page.wait_for_timeout(900)  # plotly.js waits out a double click before it acts on a legend click
+    la = a.look()
+    assert not la["overlay"] and la["images"] == 1 and len(la["points"]) == 1
+    assert page.evaluate("() => document.getElementById('a')._fullData[0].visible") == "legendonly"
+    entry.click()  # and back, for the tests after this one
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(900)
     assert errors == []

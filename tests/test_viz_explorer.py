@@ -275,3 +275,37 @@ def test_live_figure_reports_back_to_python_after_a_quiet_spell():
     assert esm.count("{this._tyMerge();") == 4 and esm.count("this._tyOverlay(") == 1
     ex.set(k=3)  # the Python side is plotly's: the figure follows as before
     assert ex.figure_widget.data[0].y == (9,)
+
+
+def test_live_figure_overlay_only_for_changes_that_move_no_axis():
+    """The overlay freezes the axes: a change that could move one goes through a whole redraw."""
+    fig = go.Figure([go.Scatter(x=[0, 10], y=[0, 10], name="path"),
+                     go.Scatter(x=[30], y=[1], mode="markers", name="point"),
+                     go.Scatter(x=[-50, 50], y=[0, 0], visible="legendonly", name="hidden")])
+
+    def update(k, move, big):
+        props = {"y": [k]}
+        if move:
+            props["x"] = [5]
+        if big:
+            props["marker"] = {"size": 30}
+        return Patch({1: props})
+
+    ex = Explorer(fig, update, {"k": widgets.IntSlider(value=1, max=50), "move": widgets.Checkbox(value=False),
+                                "big": widgets.Checkbox(value=False)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)  # the point stays at x = 30, beyond the path: y alone moves, inside the path's extent
+    assert [kind for kind, _ in log] == ["_py2js_animate"]
+    log.clear()
+    ex.set(move=True)  # first x sent: from 30 (the figure's own value) to 5, the x axis shrinks
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    log.clear()
+    ex.set(k=40)  # within the legend-only trace's extent, but autorange skips hidden traces: y grows
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    log.clear()
+    ex.set(k=3)
+    ex.set(k=4)
+    log.clear()
+    ex.set(big=True)  # a bigger marker pads the axes differently
+    assert [kind for kind, _ in log] == ["_py2js_update"]

@@ -55,6 +55,8 @@ _ANIMATE_PROPS = {"x", "y", "text", "hovertext", "customdata", "marker.color", "
 _CHEAP_LAYOUT = {"title", "annotations", "shapes"}  # relayout redraws these alone (no trace is replotted)
 _ANIMATE_OPTS = {"transition": {"duration": 0}, "frame": {"duration": 0, "redraw": False}}
 _OVERLAY_TYPES = {"scatter", "bar", "heatmap"}  # trace types the overlay may take (their axes checked below)
+_OVERLAY_PROPS = {"x", "y", "z", "text", "hovertext", "customdata", "marker.color", "marker.opacity", "line.color",
+                  "opacity", "zmin", "zmax"}  # properties that move nothing but the trace (no padding, no axis type)
 _OVERLAY_LAYOUT = {"title"}  # layout the overlay draws (the big figure's title is hidden while it is split)
 
 
@@ -212,7 +214,9 @@ class LiveSync:
             return False
         for i, changed in traces.items():
             trace = self.fig.data[i]
-            if trace.type not in _OVERLAY_TYPES:
+            if trace.type not in _OVERLAY_TYPES or _paths(changed) - _OVERLAY_PROPS:
+                return False
+            if trace.type == "heatmap" and getattr(trace, "transpose", False):
                 return False
             if trace.type != "heatmap" and (getattr(trace, "fill", None) not in (None, "none", "toself")
                                             or getattr(trace, "stackgroup", None)):
@@ -255,12 +259,12 @@ class LiveSync:
                     continue
                 if trace.type in ("bar", "heatmap") or barmode == "stack":
                     return False  # bars reach down to their base, cells reach half a cell past their centres
-                new, old = _numbers(changed[dim]), _numbers(self.traces.get(i, {}).get(dim, []))
+                new, old = _numbers(changed[dim]), _numbers(self.traces.get(i, {}).get(dim, getattr(trace, dim)))
                 if new is None or old is None:
                     return False
                 others = [_extent(t, dim) for j, t in enumerate(fig.data)
                           if j not in traces and (getattr(t, f"{dim}axis", None) or dim) == ref
-                          and t.visible is not False]
+                          and t.visible not in (False, "legendonly")]  # autorange skips hidden traces
                 others = [o for o in others if o is not None]
                 if not others:
                     return False
@@ -313,18 +317,23 @@ def _live_bundle() -> str | None:
         return None
     view = text[span[0]:span[1]]
     plotly_js = re.search(r"(\w+)\.default\.animate\(this\.el,", view)
-    heads = {  # (pattern at a method's start, what goes after it); each must be found exactly once in the view
-        "do_animate": (r'do_animate\(\)\{var (\w+)=this\.model\.get\("_py2js_animate"\);',
-                       r"\g<0>if(\1!==null&&\1.animation_opts&&\1.animation_opts.tyOverlay){this._tyOverlay(\1);return}"),
-        "do_update": (r"do_update\(\)\{", r"\g<0>this._tyMerge();"),
-        "do_restyle": (r"do_restyle\(\)\{", r"\g<0>this._tyMerge();"),
-        "do_relayout": (r"do_relayout\(\)\{", r"\g<0>this._tyMerge();"),
-        "autosizeFigure": (r"autosizeFigure\(\)\{", r"\g<0>this._tyMerge();"),
-    }
-    for pattern, repl in heads.values():
-        view, n = re.subn(pattern, repl, view)
-        if n != 1:
+    # (pattern at a method's start, what goes after it, what its body must call: the view's, not the model's
+    # methods of the same names); each must be found exactly once in the view
+    merge = r"\g<0>this._tyMerge();"
+    heads = [
+        (r'(?<=[};])do_animate\(\)\{var (\w+)=this\.model\.get\("_py2js_animate"\);',
+         r"\g<0>if(\1!==null&&\1.animation_opts&&\1.animation_opts.tyOverlay){this._tyOverlay(\1);return}"
+         r"this._tyMerge();", ".default.animate(this.el,"),
+        (r"(?<=[};])do_update\(\)\{", merge, ".default.update(this.el,"),
+        (r"(?<=[};])do_restyle\(\)\{", merge, ".default.restyle(this.el,"),
+        (r"(?<=[};])do_relayout\(\)\{", merge, ".default.relayout(this.el,"),
+        (r"(?<=[};])autosizeFigure\(\)\{", merge, ".Plots.resize("),
+    ]
+    for pattern, repl, body in heads:
+        found = list(re.finditer(pattern, view))
+        if len(found) != 1 or body not in view[found[0].end():found[0].end() + 600]:
             return None
+        view = view[:found[0].start()] + found[0].expand(repl) + view[found[0].end():]
     out = text[:span[0]] + view + text[span[1]:]
     out, n_layout = re.subn(r"\}_sendLayoutDelta\((\w+)\)\{",
                             r"}_sendLayoutDelta(\1){this._tyDefer('L',\1)}_sendLayoutDeltaNow(\1){", out)

@@ -5,11 +5,12 @@
 // The overlay: a key press on a live explorer moves a few traces (markers, bars, a small image) and changes the
 // title. plotly.js redraws a whole figure for any data change, and the chapters' figures are big (subplots,
 // contour lines, legends), so Python sends such a change, when it cannot move any axis, as an "animate" message
-// marked `tyOverlay`. The first one splits the figure in two: the big figure keeps everything else, its axes
-// frozen where they are, the moving traces emptied (their legend entries stay) and its title transparent; a
-// small figure laid exactly over it (same size, same plot area, same frozen axes, drawn invisible) holds the
-// moving traces and the title. Every later such change redraws only the small figure. Anything else (a change
-// from Python that may move an axis, a zoom, a legend click, a resize) first merges the two back.
+// marked `tyOverlay`. The first one splits the figure in two: the big figure keeps everything else, its axes and
+// margins frozen where they are, the moving traces emptied (their legend entries stay) and its title transparent;
+// a small figure laid exactly over it (same size, plot area, axes and categories, the axes drawn invisible) holds
+// the moving traces, every trace plotly draws above them on their subplots, the shapes drawn above traces there,
+// and the title. Every later such change redraws only the small figure. Anything else (a change from Python, a
+// zoom, a legend click, a resize, the pointer over the figure: hover needs the real traces) merges the two back.
 _tyDefer(k, id) {
   var s = this;
   s._tyIds = s._tyIds || {};
@@ -30,13 +31,22 @@ _tyGet(obj, path) {
   }
   return obj;
 }
-_tyAxisName(id) { return id.charAt(0) + 'axis' + id.slice(1); }
-_tyClone(x) { return x === undefined ? undefined : JSON.parse(JSON.stringify(x)); }
+_tyClone(x) {  // typed arrays (numpy arrays from Python) stay typed arrays
+  if (x === undefined) return undefined;
+  return typeof structuredClone === 'function' ? structuredClone(x) : JSON.parse(JSON.stringify(x));
+}
+_tyRank(t) {  // the order plotly.js draws a subplot's traces in: by layer (images first), then by index
+  var layers = {image: 0, heatmap: 1, contour: 3, bar: 6, histogram: 6, box: 9, violin: 8};
+  return (t.type in layers ? layers[t.type] : 12) * 1e6 + t.index;
+}
 _tyOverlay(msg) {
   var P = __PLOTLY__, el = this.el, self = this;
-  var data = this.model.get('_widget_data'), layout = this.model.get('_widget_layout');
+  var data = this.model.get('_widget_data');
   var traces = this.model._normalize_trace_indexes(msg.style_traces);
   var styles = msg.style_data || [], lay = msg.layout_data || {};
+  this._tyIds = this._tyIds || {};  // the edit this redraw answers: the report after the merge names it
+  this._tyIds.L = msg.layout_edit_id;
+  this._tyIds.T = msg.trace_edit_id;
   var keys = {};
   styles.forEach(function (s) { Object.keys(s || {}).forEach(function (k) { keys[k] = 1; }); });
   keys = Object.keys(keys);
@@ -60,35 +70,56 @@ _tyOverlay(msg) {
   P.update(ov.div, st2, this._tyClone(lay), traces.map(function (i) { return ov.moving.indexOf(i); }));
 }
 _tySplit(moving) {
-  var P = __PLOTLY__, el = this.el, fl = el._fullLayout, self = this;
-  if (!fl || !fl._size || !el._fullData) return false;
+  var P = __PLOTLY__, el = this.el, fl = el._fullLayout, fd = el._fullData, self = this;
+  if (!fl || !fl._size || !fd) return false;
   var data = this.model.get('_widget_data'), layout = this.model.get('_widget_layout');
+  var sub = function (t) { return (t.xaxis || 'x') + (t.yaxis || 'y'); };
+  // what plotly draws above a moving trace on its subplot goes into the small figure too, drawn above it there
+  var lowest = {};
+  moving.forEach(function (i) {
+    var r = self._tyRank(fd[i]), s = sub(fd[i]);
+    if (!(s in lowest) || r < lowest[s]) lowest[s] = r;
+  });
+  fd.forEach(function (t, j) {
+    if (moving.indexOf(j) < 0 && t.visible === true && sub(t) in lowest && self._tyRank(t) > lowest[sub(t)]) {
+      moving = moving.concat([j]);
+    }
+  });
   moving = moving.slice().sort(function (a, b) { return a - b; });
   var relay = {}, saved = {}, axes = [];
+  var keep = function (p) {
+    var v = self._tyGet(el.layout, p);
+    saved[p] = v === undefined ? null : self._tyClone(v);
+  };
   Object.keys(fl).forEach(function (k) {
     if (/^[xy]axis\d*$/.test(k) && fl[k] && Array.isArray(fl[k].range)) axes.push(k);
   });
   axes.forEach(function (k) {
     relay[k + '.range'] = fl[k].range.slice();
     relay[k + '.autorange'] = false;
-    [k + '.range', k + '.autorange'].forEach(function (p) {
-      var v = self._tyGet(el.layout, p);
-      saved[p] = v === undefined ? null : self._tyClone(v);
-    });
+    keep(k + '.range');
+    keep(k + '.autorange');
   });
   var s0 = fl._size;  // the plot area stays where it is, whatever the legend does
-  ['l', 'r', 't', 'b'].forEach(function (m) { relay['margin.' + m] = s0[m]; });
+  ['l', 'r', 't', 'b'].forEach(function (m) { relay['margin.' + m] = s0[m]; keep('margin.' + m); });
   relay['margin.autoexpand'] = false;
-  ['margin.l', 'margin.r', 'margin.t', 'margin.b', 'margin.autoexpand', 'title.font.color'].forEach(function (p) {
-    var v = self._tyGet(el.layout, p);
-    saved[p] = v === undefined ? null : self._tyClone(v);
-  });
+  keep('margin.autoexpand');
   relay['title.font.color'] = 'rgba(0,0,0,0)';
+  keep('title.font.color');
+  // shapes drawn above the traces, on a subplot of the small figure: drawn there, hidden here
+  var shapes = [];
+  (fl.shapes || []).forEach(function (sh, k) {
+    var xa = (sh.xref || 'x').split(' ')[0], ya = (sh.yref || 'y').split(' ')[0];
+    if (sh.visible === false || sh.layer === 'below' || !((xa + ya) in lowest)) return;
+    shapes.push(self._tyClone((layout.shapes || [])[k] || {}));
+    relay['shapes[' + k + '].visible'] = false;
+    keep('shapes[' + k + '].visible');
+  });
   // the big figure: each moving scatter or bar keeps its legend entry and categories, its values become gaps;
-  // an image is hidden
+  // any other trace is hidden
   var st = {_doNotReportToPy: true, x: [], y: [], visible: []}, emptied = {};
   moving.forEach(function (i) {
-    var t = el._fullData[i] || {}, kind = t.type || 'scatter';
+    var t = fd[i] || {}, kind = t.type || 'scatter';
     var dim = null;
     if (/^(scatter|bar)$/.test(kind)) {
       var yCat = (fl[self._tyAxisName(t.yaxis || 'y')] || {}).type === 'category';
@@ -104,50 +135,65 @@ _tySplit(moving) {
     st.visible.push(dim ? undefined : false);
     emptied[i] = dim ? [dim] : ['visible'];
   });
-  this._tyBusy = true;
-  try { P.update(el, st, relay, moving); } finally { this._tyBusy = false; }
+  this._tyBusy = (this._tyBusy || 0) + 1;
+  var done = function () { self._tyBusy--; };
+  Promise.resolve(P.update(el, st, relay, moving)).then(done, done);
   fl = el._fullLayout;
-  // the small figure: same size, plot area and axes, nothing but the moving traces and the title
+  // the small figure: same size, plot area, axes and categories, nothing but the moving traces, the traces and
+  // shapes above them, and the title
   var L = this._tyClone(layout);
   axes.forEach(function (k) {
-    L[k] = Object.assign({}, L[k] || {}, {range: fl[k].range.slice(), autorange: false, visible: false,
-                                          automargin: false});
+    var a = {range: fl[k].range.slice(), autorange: false, visible: false, automargin: false, type: fl[k].type};
+    if (fl[k].type === 'category' || fl[k].type === 'multicategory') {
+      a.categoryorder = 'array';
+      a.categoryarray = (fl[k]._categories || []).slice();
+    }
+    L[k] = Object.assign({}, L[k] || {}, a);
   });
   var s = fl._size;
   L.margin = {l: s.l, r: s.r, t: s.t, b: s.b, pad: 0, autoexpand: false};
   L.width = fl.width; L.height = fl.height; L.autosize = false;
   L.paper_bgcolor = 'rgba(0,0,0,0)'; L.plot_bgcolor = 'rgba(0,0,0,0)';
   L.showlegend = false;
-  ['annotations', 'shapes', 'images', 'sliders', 'updatemenus'].forEach(function (k) { L[k] = []; });
+  ['annotations', 'images', 'sliders', 'updatemenus'].forEach(function (k) { L[k] = []; });
+  L.shapes = shapes;
   var D = moving.map(function (i) { return Object.assign(self._tyClone(data[i]), {showlegend: false}); });
   var div = document.createElement('div');
   div.className = 'tyshare-live-overlay';
   div.style.cssText = 'position:absolute;left:0;top:0;pointer-events:none';
+  var legend = el.querySelector('.legend');  // plotly draws the legend above the traces: a hole in the overlay
+  if (legend && fl.showlegend) {
+    var b = legend.getBoundingClientRect(), e = el.getBoundingClientRect();
+    var x = b.left - e.left, y = b.top - e.top;
+    div.style.clipPath = 'path(evenodd, "M0 0H' + fl.width + 'V' + fl.height + 'H0Z M' + x + ' ' + y + 'h' +
+      b.width + 'v' + b.height + 'h' + (-b.width) + 'Z")';
+  }
   if (getComputedStyle(el).position === 'static') el.style.position = 'relative';
   el.appendChild(div);
   P.newPlot(div, D, L, {staticPlot: true, displayModeBar: false, responsive: false});
   this._tyOv = {div: div, moving: moving, emptied: emptied, saved: saved, keys: {}, lkeys: {}};
-  if (!this._tyListening) {  // a zoom, a pan, a legend click on the big figure: the two merge back first
+  if (!this._tyListening) {  // the reader's hand on the big figure: the two merge back first
     this._tyListening = true;
     el.on('plotly_relayout', function (ev) { if (!self._tyBusy) self._tyMerge(ev || {}); });
     el.on('plotly_restyle', function (ev) { if (!self._tyBusy) self._tyMerge({}, ev); });
+    el.addEventListener('mousemove', function () { if (self._tyOv) self._tyMerge(); });  // hover, a drag
   }
   return true;
 }
 _tyMerge(userLayout, userStyle) {
-  // the big figure gets back every moving trace's current values, its axes and its title; the overlay goes.
+  // the big figure gets back every moving trace's current values, its axes, shapes and title; the overlay goes.
   // Values a reader has just set (a zoom: userLayout; a legend click: userStyle) are left as they are.
   var ov = this._tyOv, P = __PLOTLY__, self = this;
   if (!ov) return false;
   this._tyOv = null;
   ov.div.remove();  // not purged: a redraw of it may still be under way (plotly.js ends one in a promise)
   var data = this.model.get('_widget_data'), layout = this.model.get('_widget_layout');
-  var skipStyle = (userStyle && userStyle[0]) || {};
+  var userEdit = (userStyle && userStyle[0]) || {}, userTraces = (userStyle && userStyle[1]) || [];
   var st = {_doNotReportToPy: true}, keys = Object.assign({}, ov.keys);
   ov.moving.forEach(function (i) { ov.emptied[i].forEach(function (k) { keys[k] = 1; }); });
   Object.keys(keys).forEach(function (k) {
-    if (k in skipStyle) return;
     st[k] = ov.moving.map(function (i) {
+      if (k in userEdit && userTraces.indexOf(i) >= 0) return undefined;  // the reader's click on this trace
       var v = self._tyClone(self._tyGet(data[i], k));
       return v === undefined ? null : v;
     });
@@ -160,12 +206,15 @@ _tyMerge(userLayout, userStyle) {
   });
   Object.keys(userLayout || {}).forEach(function (k) {  // 'xaxis.range[0]' and the like: the axis is the reader's
     var axis = k.split('.')[0];
+    if (!/^[xy]axis\d*$/.test(axis)) return;
     Object.keys(relay).forEach(function (r) { if (r.split('.')[0] === axis) delete relay[r]; });
   });
-  this._tyBusy = true;
-  try { P.update(this.el, st, relay, ov.moving); } finally { this._tyBusy = false; }
+  this._tyBusy = (this._tyBusy || 0) + 1;
+  var done = function () { self._tyBusy--; };
+  Promise.resolve(P.update(this.el, st, relay, ov.moving)).then(done, done);
   var ids = this._tyIds || {};  // the reports held back while the figure was split
   if ('L' in ids) this._tyDefer('L', ids.L);
   if ('T' in ids) this._tyDefer('T', ids.T);
   return true;
 }
+_tyAxisName(id) { return id.charAt(0) + 'axis' + id.slice(1); }
