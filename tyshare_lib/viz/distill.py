@@ -158,10 +158,11 @@ def figure_grid(grid: Grid, hint_weight: float, temperature: float) -> go.Figure
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
                         subplot_titles=("Held-out accuracy", "Hint distance"))
     colour = OKABE_ITO["blue"]
+    # zorder: the chosen curves are drawn over the grey ones (and a live figure redraws only them)
     fig.add_trace(go.Scatter(x=grid.steps, y=[0] * len(grid.steps), mode="lines+markers", name="chosen β, T",
-                             line=dict(color=colour, width=5)), 1, 1)
+                             line=dict(color=colour, width=5), zorder=1), 1, 1)
     fig.add_trace(go.Scatter(x=grid.steps, y=[0] * len(grid.steps), mode="lines+markers", showlegend=False,
-                             line=dict(color=colour, width=5)), 1, 2)
+                             line=dict(color=colour, width=5), zorder=1), 1, 2)
     for i in range(len(grid.hint_weights)):  # every grid point, faint: where the chosen one sits
         for j in range(len(grid.temperatures)):
             first = i == 0 and j == 0

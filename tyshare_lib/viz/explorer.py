@@ -55,8 +55,9 @@ _ANIMATE_PROPS = {"x", "y", "text", "hovertext", "customdata", "marker.color", "
 _CHEAP_LAYOUT = {"title", "annotations", "shapes"}  # relayout redraws these alone (no trace is replotted)
 _ANIMATE_OPTS = {"transition": {"duration": 0}, "frame": {"duration": 0, "redraw": False}}
 _OVERLAY_TYPES = {"scatter", "bar", "heatmap"}  # trace types the overlay may take (their axes checked below)
-_OVERLAY_PROPS = {"x", "y", "z", "text", "hovertext", "customdata", "marker.color", "marker.opacity", "line.color",
-                  "opacity", "zmin", "zmax"}  # properties that move nothing but the trace (no padding, no axis type)
+_OVERLAY_PROPS = {"x", "y", "z", "text", "textposition", "texttemplate", "textfont.color", "hovertext",
+                  "hovertemplate", "customdata", "marker.color", "marker.opacity", "marker.symbol", "line.color",
+                  "line.width", "line.dash", "opacity", "zmin", "zmax"}  # move nothing but the trace (no axis padding)
 _OVERLAY_LAYOUT = {"title"}  # layout the overlay draws (the big figure's title is hidden while it is split)
 
 

@@ -35,9 +35,9 @@ _tyClone(x) {  // typed arrays (numpy arrays from Python) stay typed arrays
   if (x === undefined) return undefined;
   return typeof structuredClone === 'function' ? structuredClone(x) : JSON.parse(JSON.stringify(x));
 }
-_tyRank(t) {  // the order plotly.js draws a subplot's traces in: by layer (images first), then by index
+_tyRank(t) {  // the order plotly.js draws a subplot's traces in: by zorder, by layer (images first), by index
   var layers = {image: 0, heatmap: 1, contour: 3, bar: 6, histogram: 6, box: 9, violin: 8};
-  return (t.type in layers ? layers[t.type] : 12) * 1e6 + t.index;
+  return ((t.zorder || 0) + 1000) * 1e9 + (t.type in layers ? layers[t.type] : 12) * 1e6 + t.index;
 }
 _tyOverlay(msg) {
   var P = __PLOTLY__, el = this.el, self = this;
