@@ -113,7 +113,8 @@ class View:
         _ = self.explorer.widget
         self.explorer._live.overlay = overlay
         fw = self.explorer.figure_widget
-        fw.observe(lambda ch: ch["new"] is not None and self.log.append((ch["name"], ch["new"])), names=TRAITS)
+        # every change, the resets to None after each message too: the front-end sees those as well
+        fw.observe(lambda ch: self.log.append((ch["name"], ch["new"])), names=TRAITS)
         state = {"_widget_data": _json(fw._widget_data), "_widget_layout": _json(fw._widget_layout), "_config": {},
                  "_last_layout_edit_id": 0, "_last_trace_edit_id": 0, **{t: None for t in TRAITS}}
         page.evaluate("([esm, state, id]) => tyRender(esm, state, id)", [esm, state, element_id])
@@ -121,9 +122,9 @@ class View:
     def set(self, **values):
         """Move the controls; forward what Python sent; return the kinds of message."""
         self.explorer.set(**values)
-        msgs, self.log = [(k, _json(v)) for k, v in self.log], []
+        msgs, self.log = [(k, None if v is None else _json(v)) for k, v in self.log], []
         self.page.evaluate("([id, msgs]) => { for (const [k, v] of msgs) tyViews[id].set(k, v); }", [self.id, msgs])
-        return [k for k, _ in msgs]
+        return [k for k, v in msgs if v is not None]
 
     def look(self):
         return self.page.evaluate(LOOK, self.id)

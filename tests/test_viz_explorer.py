@@ -272,7 +272,8 @@ def test_live_figure_reports_back_to_python_after_a_quiet_spell():
         assert esm.count(f"}}{name}Now(") == 1
     assert esm.count("_tyDefer(k, id) {") == 1 and f"}}, {_DELTAS_DELAY_MS});" in esm
     # the view's redraws from Python, and its resize, merge the overlay back first; its animate may draw it
-    assert esm.count("{this._tyMerge();") == 4 and esm.count("this._tyOverlay(") == 1
+    assert esm.count(")this._tyMerge();") == 3 and esm.count("{this._tyMerge();") == 1  # 3 messages, a resize
+    assert esm.count("this._tyOverlay(") == 1 and esm.count("return}this._tyMerge()}") == 1  # and the animate
     ex.set(k=3)  # the Python side is plotly's: the figure follows as before
     assert ex.figure_widget.data[0].y == (9,)
 

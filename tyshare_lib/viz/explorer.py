@@ -320,15 +320,17 @@ def _live_bundle() -> str | None:
     plotly_js = re.search(r"(\w+)\.default\.animate\(this\.el,", view)
     # (pattern at a method's start, what goes after it, what its body must call: the view's, not the model's
     # methods of the same names); each must be found exactly once in the view
-    merge = r"\g<0>this._tyMerge();"
+    # (each message is followed by its trait's reset to null, which calls the method again: nothing to do then)
+    merge = r"\g<0>if(\1!==null)this._tyMerge();"
+    head = r'(?<=[}};]){0}\(\)\{{var (\w+)=this\.model\.get\("_py2js_{1}"\);'
     heads = [
-        (r'(?<=[};])do_animate\(\)\{var (\w+)=this\.model\.get\("_py2js_animate"\);',
-         r"\g<0>if(\1!==null&&\1.animation_opts&&\1.animation_opts.tyOverlay){this._tyOverlay(\1);return}"
-         r"this._tyMerge();", ".default.animate(this.el,"),
-        (r"(?<=[};])do_update\(\)\{", merge, ".default.update(this.el,"),
-        (r"(?<=[};])do_restyle\(\)\{", merge, ".default.restyle(this.el,"),
-        (r"(?<=[};])do_relayout\(\)\{", merge, ".default.relayout(this.el,"),
-        (r"(?<=[};])autosizeFigure\(\)\{", merge, ".Plots.resize("),
+        (head.format("do_animate", "animate"),
+         r"\g<0>if(\1!==null){if(\1.animation_opts&&\1.animation_opts.tyOverlay){this._tyOverlay(\1);return}"
+         r"this._tyMerge()}", ".default.animate(this.el,"),
+        (head.format("do_update", "update"), merge, ".default.update(this.el,"),
+        (head.format("do_restyle", "restyle"), merge, ".default.restyle(this.el,"),
+        (head.format("do_relayout", "relayout"), merge, ".default.relayout(this.el,"),
+        (r"(?<=[};])autosizeFigure\(\)\{", r"\g<0>this._tyMerge();", ".Plots.resize("),
     ]
     for pattern, repl, body in heads:
         found = list(re.finditer(pattern, view))
