@@ -130,18 +130,26 @@ class View:
         return self.page.evaluate(LOOK, self.id)
 
 
-@pytest.fixture(scope="module")
-def views(chromium):
+def pair(chromium, make, width=700):
+    """A page with copy A (overlay) and copy B (whole redraws) of the explorer ``make()`` builds; returns
+    (context, page, A, B, the page's uncaught errors)."""
     esm = _live_bundle()
     assert esm is not None, "plotly's widget bundle no longer has what the live figure patches, by name"
-    context = chromium.new_context(viewport={"width": 1000, "height": 1000})
+    context = chromium.new_context(viewport={"width": width + 200, "height": 1000})
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_content("<html><body style='margin:0'><div id=a style='width:800px'></div>"
-                     "<div id=b style='width:800px'></div></body></html>")
+    page.set_content(f"<html><body style='margin:0'><div id=a style='width:{width}px'></div>"
+                     f"<div id=b style='width:{width}px'></div></body></html>")
     page.add_script_tag(content=STAND_IN)
-    a, b = View(page, esm, "a", overlay=True), View(page, esm, "b", overlay=False)
+    return (context, page, View(page, esm, "a", overlay=True, make=make),
+            View(page, esm, "b", overlay=False, make=make), errors)
+
+
+@pytest.fixture(scope="module")
+def views(chromium):
+    """The test explorer's two copies, shared by the tests below in order (each leaves the figure usable)."""
+    context, page, a, b, errors = pair(chromium, explorer, width=800)
     yield page, a, b, errors
     context.close()
 
@@ -260,19 +268,6 @@ POINTS = """([id, colour]) => {
     .filter(p => (p.style.fill || '').replace(/ /g, '') === colour.replace(/ /g, ''))
     .map(p => { const r = p.getBoundingClientRect(); return [r.left + r.width / 2 - box.left, r.top + r.height / 2 - box.top]; });
 }"""
-
-
-def pair(chromium, make):
-    """A page with copy A (overlay) and copy B (whole redraws) of the explorer ``make()`` builds."""
-    context = chromium.new_context(viewport={"width": 900, "height": 1000})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_content("<html><body style='margin:0'><div id=a style='width:700px'></div>"
-                     "<div id=b style='width:700px'></div></body></html>")
-    page.add_script_tag(content=STAND_IN)
-    esm = _live_bundle()
-    return context, page, View(page, esm, "a", overlay=True, make=make), View(page, esm, "b", overlay=False, make=make), errors
 
 
 def masked_explorer():

@@ -50,6 +50,11 @@ _tyOverlay(msg) {
   var keys = {};
   styles.forEach(function (s) { Object.keys(s || {}).forEach(function (k) { keys[k] = 1; }); });
   keys = Object.keys(keys);
+  var values = function () {  // the changed properties' current values (the model holds them), as a restyle
+    var st = {};
+    keys.forEach(function (k) { st[k] = traces.map(function (i) { return self._tyClone(self._tyGet(data[i], k)); }); });
+    return st;
+  };
   var ov = this._tyOv, moving = traces;
   if (ov && !traces.every(function (i) { return ov.moving.indexOf(i) >= 0; })) {  // more traces move: split anew
     moving = ov.moving.concat(traces.filter(function (i) { return ov.moving.indexOf(i) < 0; }));
@@ -57,17 +62,14 @@ _tyOverlay(msg) {
     ov = null;
   }
   if (!ov && !this._tySplit(moving)) {  // cannot split (no figure yet): the whole figure, as plotly would
-    var st = {_doNotReportToPy: true};
-    keys.forEach(function (k) { st[k] = traces.map(function (i) { return self._tyClone(self._tyGet(data[i], k)); }); });
-    P.update(el, st, this._tyClone(lay), traces);
+    P.update(el, Object.assign(values(), {_doNotReportToPy: true}), this._tyClone(lay), traces);
     return;
   }
   ov = this._tyOv;
   keys.forEach(function (k) { ov.keys[k] = 1; });
   Object.keys(lay).forEach(function (k) { ov.lkeys[k] = 1; });
-  var st2 = {};  // every moving trace's current values (the model holds them), by the overlay's own indices
-  keys.forEach(function (k) { st2[k] = traces.map(function (i) { return self._tyClone(self._tyGet(data[i], k)); }); });
-  P.update(ov.div, st2, this._tyClone(lay), traces.map(function (i) { return ov.moving.indexOf(i); }));
+  // the small figure's own indices
+  P.update(ov.div, values(), this._tyClone(lay), traces.map(function (i) { return ov.moving.indexOf(i); }));
 }
 _tySplit(moving) {
   var P = __PLOTLY__, el = this.el, fl = el._fullLayout, fd = el._fullData, self = this;
