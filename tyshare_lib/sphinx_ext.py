@@ -11,7 +11,9 @@ an entry point (``pyproject.toml``). Together they do this:
 
 * **plotly.js, served locally, once per page.** The book's figures use four trace types, so it serves a
   plotly.js bundle with only those (1.2 MB instead of 4.8 MB; ``tools/build_plotly_bundle.sh`` makes it),
-  shipped in ``tyshare_lib/static`` with its provenance, and only on pages with a figure.
+  shipped in ``tyshare_lib/static`` with its provenance, and only on pages with a figure: its script tag sits
+  just before the page's first figure, so the text above is painted first and each figure is drawn as soon
+  as it is parsed. Pages without figures (the first page) prefetch it for the next chapter.
 * **No second icon set.** pydata-sphinx-theme draws its icons from Font Awesome's web font (in its CSS) and
   also loads Font Awesome's 1.5 MB SVG script, which redraws the same icons and then watches every change to
   the page (each figure drawn is thousands of them). The page does not load that script: its one line is
@@ -34,7 +36,9 @@ configuration: ``html_context: {default_mode: light}`` in ``_config.yml``.
 """
 from __future__ import annotations
 
+import functools
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,7 @@ STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = "plotly-tyshare.min.js"  # the plotly.js version plotly.py bundles, four trace types
 PAGE_JS, PAGE_CSS = "tyshare.js", "tyshare.css"
 PLOTLY_MARKER = "plotly-graph-div"  # the class of every figure's plot div (figure_html)
+FIRST_FIGURE = '<figure class="tyshare-figure"'  # how every figure of figure_html begins
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # Pressing Pause (or moving the slider) during an animation makes plotly.js reject the interrupted
 # Plotly.animate promise with no reason, which nothing awaits: an "Uncaught (in promise) undefined" in
@@ -93,11 +98,30 @@ def clean_scripts(scripts: list) -> list:
     return kept
 
 
+def plotly_script_before_first_figure(body: str, src: str) -> str:
+    """The page body with plotly.js's script tag just before its first figure (see :func:`_on_page`)."""
+    tag = f'<script src="{src}"></script>'
+    i = body.find(FIRST_FIGURE)
+    return body[:i] + tag + body[i:] if i >= 0 else tag + body
+
+
+@functools.cache
+def _plotly_version_tag() -> str:
+    """What Sphinx appends to its own static files (``?v=`` and a CRC32 of the file), so a new bundle is fetched."""
+    return f"{zlib.crc32(plotly_js_source().read_bytes()):08x}"
+
+
 def _on_page(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    src = f'{context["pathto"](f"_static/{PLOTLY_JS}", 1)}?v={_plotly_version_tag()}'
     if PLOTLY_MARKER in context.get("body", ""):
-        # Added here, it lands on this page only; deferred like tyshare.js, and before it (priority).
-        app.add_js_file(PLOTLY_JS, priority=200, loading_method="defer")
+        # In the body, just before the first figure: the text above it is parsed and painted without waiting for
+        # plotly.js, and each figure is drawn as soon as it is parsed (tyshare.js), before the rest of the page.
+        context["body"] = plotly_script_before_first_figure(context["body"], src)
         app.add_js_file(None, body=INTERRUPTED_ANIMATION_JS, priority=199)
+    else:
+        # A page without figures (the book's first page, the index) fetches plotly.js when the browser is idle, so
+        # the chapter a reader opens next finds it in the cache.
+        context["metatags"] = f'{context.get("metatags", "")}\n<link rel="prefetch" href="{src}" as="script">'
     scripts = context.get("script_files")
     if isinstance(scripts, list):
         scripts[:] = clean_scripts(scripts)
@@ -132,8 +156,9 @@ def _drop_fontawesome_script(app, config) -> None:
 def setup(app) -> dict:
     app.connect("config-inited", _serve_static)
     app.connect("config-inited", _drop_fontawesome_script)
-    # Right after plotly.js (priority 200), deferred like it: it draws the figures once the page is parsed.
-    app.add_js_file(PAGE_JS, priority=201, loading_method="defer")
+    # In the head, not deferred (15 kB, cached after the first page): figure_html's inline call after each figure
+    # registers it with tyshare.js as soon as the parser has read it.
+    app.add_js_file(PAGE_JS, priority=201)
     app.add_css_file(PAGE_CSS)
     # Late priority: run after sphinx-thebe, myst-nb and the theme have added their scripts.
     app.connect("html-page-context", _on_page, priority=900)

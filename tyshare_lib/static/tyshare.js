@@ -2,8 +2,9 @@
  *
  * Each figure arrives as <figure class="tyshare-figure"> holding a caption (its title), a text alternative,
  * an empty plot and a JSON spec written by tyshare_lib.viz.style.figure_html. This script
- *   - draws the figures in view first, then the others one by one, in page order (the formulas need nothing:
- *     they are typeset when the book is built, tyshare_lib/sphinx_math.py);
+ *   - draws each figure as soon as the parser has read it (it runs in the page's head, not deferred), one per
+ *     task, the figures in view first, then the others in page order (the formulas need nothing: they are
+ *     typeset when the book is built, tyshare_lib/sphinx_math.py);
  *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
  *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
  *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
@@ -109,18 +110,26 @@
     return r.bottom > -margin && r.top < window.innerHeight + margin;
   }
 
-  function drawAll() {
-    // The figures in view, and the nearest of the others, now: this script runs once the page is parsed, before
-    // the theme's scripts and DOMContentLoaded, which the figures need not wait for. Then the others one by one,
-    // each in its own task, so the page stays responsive while they come.
-    const inViewNow = figures.filter((f) => inView(f.el, 200));
-    const rest = figures.filter((f) => !inViewNow.includes(f));
-    const next = () => { const f = rest.shift(); if (f) setTimeout(() => draw(f).then(next), 0); };
-    const first = inViewNow.length ? inViewNow : rest.splice(0, 1);
-    const go = () => Promise.all(first.map(draw)).then(next);
-    // The reader's first screen comes first: if the browser has not painted it yet, the figure waits a frame.
+  /* Draws the registered figures one at a time, each in its own task (the page stays responsive, and the parser
+   * goes on between two figures): the first figure in view (or near it) first, else the first in page order.
+   * Figures are registered as the parser reaches them (an inline call after each figure, figure_html), so the first
+   * figure is drawn while the rest of the page is still being parsed. plotly.js's script tag comes just before the
+   * page's first figure (sphinx_ext), so it is there by then. The reader's first screen comes first: nothing is
+   * drawn before the browser has painted once. */
+  let drawing = false;
+  function schedule() {
+    if (drawing || !window.Plotly || !figures.some((f) => !f.drawn && !f.failed)) return;
+    drawing = true;
+    const go = () => {
+      const waiting = figures.filter((f) => !f.drawn && !f.failed);
+      const fig = waiting.find((f) => inView(f.el, 200)) || waiting[0];
+      const done = () => { drawing = false; schedule(); };
+      let drawn;
+      try { drawn = draw(fig); } catch (e) { drawn = Promise.reject(e); }
+      drawn.then(done, (e) => { fig.failed = true; done(); throw e; });  // the others are still drawn
+    };
     const painted = performance.getEntriesByType("paint").some((e) => e.name === "first-contentful-paint");
-    if (painted) go(); else requestAnimationFrame(() => setTimeout(go, 0));
+    if (painted) setTimeout(go, 0); else requestAnimationFrame(() => setTimeout(go, 0));
   }
 
   // ------------------------------------------------------------------ caption and keyboard
@@ -269,32 +278,40 @@
   }
 
   // ------------------------------------------------------------------ start
-  function start() {
-    document.querySelectorAll("figure.tyshare-figure").forEach((el) => {
-      const script = el.querySelector("script.tyshare-figure-spec");
-      if (!script) return;
-      const caption = el.querySelector(".tyshare-figure-title");
-      const fig = { el, caption, div: el.querySelector(".tyshare-plot"), shownTitle: null };
-      let spec = null;  // parsed when first needed: a page's specs can weigh megabytes (animation frames)
-      Object.defineProperty(fig, "spec", { get: () => spec || (spec = JSON.parse(script.textContent)) });
-      figures.push(fig);
-    });
-    addProjectorButton();
-    if (figures.length && window.Plotly) drawAll();
-    new MutationObserver(() => {
-      const dark = root.dataset.theme === "dark";
-      if (dark !== mode.dark) { mode.dark = dark; figures.forEach((f) => redraw(f, true)); }
-    }).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
-    let pendingResize = null;
-    const onResize = () => {
-      clearTimeout(pendingResize);
-      pendingResize = setTimeout(() => figures.forEach((f) => redraw(f, false)), 100);
-    };
-    window.addEventListener("resize", onResize);
-    window.addEventListener("load", onResize);  // the theme's sidebars settle the column width late
+  /* One figure, registered once: by the inline call figure_html puts after it (as soon as it is parsed), or by the
+   * scan when the page is parsed (a page built before that call existed). */
+  function add(el) {
+    if (el.tyshareFigure) return;
+    const script = el.querySelector("script.tyshare-figure-spec");
+    if (!script) return;
+    const caption = el.querySelector(".tyshare-figure-title");
+    const fig = { el, caption, div: el.querySelector(".tyshare-plot"), shownTitle: null };
+    let spec = null;  // parsed when first needed: a page's specs can weigh megabytes (animation frames)
+    Object.defineProperty(fig, "spec", { get: () => spec || (spec = JSON.parse(script.textContent)) });
+    el.tyshareFigure = fig;
+    figures.push(fig);
+    schedule();
   }
 
-  window.tyshare = { mode, figures, setProjector, merge };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  function parsed() {
+    document.querySelectorAll("figure.tyshare-figure").forEach(add);
+    addProjectorButton();
+    schedule();
+  }
+
+  new MutationObserver(() => {
+    const dark = root.dataset.theme === "dark";
+    if (dark !== mode.dark) { mode.dark = dark; figures.forEach((f) => redraw(f, true)); }
+  }).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
+  let pendingResize = null;
+  const onResize = () => {
+    clearTimeout(pendingResize);
+    pendingResize = setTimeout(() => figures.forEach((f) => redraw(f, false)), 100);
+  };
+  window.addEventListener("resize", onResize);
+  window.addEventListener("load", onResize);  // the theme's sidebars settle the column width late
+
+  window.tyshare = { mode, figures, setProjector, merge, add };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", parsed);
+  else parsed();
 })();

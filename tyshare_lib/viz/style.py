@@ -92,7 +92,10 @@ def figure_html(fig: go.Figure | dict) -> str:
             f'<p id="alt-{uid}" class="tyshare-visually-hidden">{html.escape(spec["alt"])}</p>'
             f'<div id="{uid}" class="plotly-graph-div tyshare-plot" '
             f'style="height:{height}px; width:100%;"></div>'
-            f'<script type="application/json" class="tyshare-figure-spec">{payload}</script></figure>')
+            f'<script type="application/json" class="tyshare-figure-spec">{payload}</script>'
+            # Registers the figure with tyshare.js the moment the parser reaches it, so the first figure is drawn
+            # while the rest of the page is still arriving; a no-op where tyshare.js is absent.
+            '<script>window.tyshare && tyshare.add(document.currentScript.parentNode)</script></figure>')
 
 
 def smooth(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
