@@ -1,4 +1,6 @@
 """tyshare_lib.viz.albert: the counter's numbers, its live widget (headless) and the paper comparison."""
+import dataclasses
+
 import pytest
 
 from tyshare_lib.albert import AlbertConfig, count_parameters
@@ -94,3 +96,26 @@ def test_depth_cost_times_on_one_thread_and_restores_the_setting():
     assert viz.figure_depth_cost(cost).layout.yaxis.title.text == "CPU milliseconds"
     wall = viz.measure_depth_cost(c, layers=(1,), batch=1, tokens=4, repeats=1, device="cpu", clock="wall")
     assert wall.clock == "wall" and viz.figure_depth_cost(wall).layout.yaxis.title.text == "milliseconds"
+
+
+def test_axis_end_is_the_next_nice_step_with_room_for_the_label():
+    assert [viz.axis_end(v) for v in (1, 8.3, 12.5, 83.3, 108, 250)] == [1.5, 10, 15, 100, 150, 300]
+    for bad in (0, -1.0, float("nan"), float("inf"), "12"):
+        with pytest.raises(ValueError, match="longest"):
+            viz.axis_end(bad)
+
+
+def test_counter_axis_fits_every_bar_and_stays_put_while_they_grow():
+    """Along the layers slider every bar grows; the axis ends past the longest with a fifth to spare, at most one
+    step (5/3) further, and moves only a few times (so the bars are seen to grow, and live moves redraw only bars)."""
+    ends = []
+    for layers in viz.STATIC_LAYERS:
+        config = AlbertConfig.preset("albert-base").with_(num_hidden_layers=layers)
+        patch = viz.counter_update(**{f.name: getattr(config, f.name) for f in dataclasses.fields(config)})
+        xaxis = patch.layout["xaxis"]
+        longest = max(sum(patch.traces[i]["x"][b] for i in range(len(viz.PART_NAMES))) for b in range(len(viz.BAR_ORDER)))
+        assert xaxis["autorange"] is False and xaxis["range"][0] == 0
+        assert 1.2 * longest <= xaxis["range"][1] <= 1.2 * longest * 5 / 3 + 1e-9
+        ends.append(xaxis["range"][1])
+    moves = sum(a != b for a, b in zip(ends, ends[1:]))
+    assert 1 <= moves <= 8 < len(viz.STATIC_LAYERS) - 1, ends

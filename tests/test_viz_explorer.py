@@ -4,6 +4,7 @@ import re
 import ipywidgets as widgets
 import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
 from tyshare_lib.viz.explorer import Explorer, Patch, apply_patch
 
@@ -220,21 +221,25 @@ def test_live_figure_animate_path_sends_only_what_changed():
 
 
 @pytest.mark.parametrize("barmode", ["group", "stack"])
-def test_live_figure_overlay_takes_grouped_or_stacked_bars_only_with_their_neighbours(barmode):
-    """A grouped or stacked bar's place depends on the other bars of its subplot: it may go to the overlay only
-    if they all move with it."""
-    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2]), go.Bar(x=["a", "b"], y=[2, 1])],
-                    layout=dict(barmode=barmode, yaxis=dict(range=[0, 20])))
-    ex = Explorer(fig, lambda k, both: Patch({0: dict(y=[k, 2 * k]), **({1: dict(y=[k, k])} if both else {})}),
-                  {"k": widgets.IntSlider(value=1, max=5), "both": widgets.Checkbox(value=False)}, "k", [1])
+def test_live_figure_overlay_takes_grouped_or_stacked_bars_with_all_their_neighbours(barmode):
+    """A grouped or stacked bar's place depends on the other bars of its subplot: the overlay takes them all, the
+    ones that stay sent with their values unchanged; bars of another subplot are not sent."""
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Bar(x=["a", "b"], y=[1, 2]), row=1, col=1)
+    fig.add_trace(go.Bar(x=["a", "b"], y=[2, 1]), row=1, col=1)
+    fig.add_trace(go.Bar(x=["a", "b"], y=[5, 5]), row=1, col=2)
+    fig.update_layout(barmode=barmode, yaxis=dict(range=[0, 20]))
+    ex = Explorer(fig, lambda k: Patch({0: dict(y=[k, 2 * k])}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
     _ = ex.widget
     log = sent_messages(ex.figure_widget)
-    ex.set(k=3)  # the other bar stays: plotly.js must place both
-    assert [kind for kind, _ in log] == ["_py2js_update"]
-    ex.set(both=True)
-    log.clear()
-    ex.set(k=4)  # both move: the overlay draws them together
+    ex.set(k=3)
     assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [0, 1]
+    assert log[0][1]["style_data"][1]["y"] == [2, 1]  # the neighbour, unchanged
+    assert list(ex.figure_widget.data[0].y) == [3, 6] and list(ex.figure_widget.data[1].y) == [2, 1]
+    ex.figure_widget.layout.barmode = "overlay"  # overlaid bars do not depend on each other: only the moving one
+    log.clear()
+    ex.set(k=4)
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [0]
 
 
 @pytest.mark.parametrize("path", ["overlay", "animate"])

@@ -3,6 +3,7 @@ what sharing does not save (time and activations grow with depth either way)."""
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,8 +53,24 @@ def _counter_patch(config: AlbertConfig) -> Patch:
                              text=[f"  ◀ {format_count(chosen)}"])
     title = (f"{SHARING_LABELS[config.sharing]}: <b>{format_count(chosen)}</b> parameters"
              f"<br>BERT at these sizes: {format_count(bert)} ({bert / chosen:.1f}×)")
-    # autorange again in every frame: the bars' lengths change by orders of magnitude along the slider
-    return Patch(traces=traces, layout=dict(title=dict(text=title), xaxis=dict(autorange=True)))
+    longest = max(counts[bar].total for bar in BAR_ORDER)
+    return Patch(traces=traces, layout=dict(title=dict(text=title),
+                                            xaxis=dict(range=[0, axis_end(longest / 1e6)], autorange=False)))
+
+
+AXIS_STEPS = (1, 1.5, 2, 3, 5, 7.5, 10)  # × a power of ten: where the counter's axis may end
+
+
+def axis_end(longest: float) -> float:
+    """Where the counter's axis ends for a longest bar of ``longest`` (millions): the first of 1, 1.5, 2, 3, 5, 7.5
+    × 10^k past it with a fifth to spare (the chosen bar's label, right of it). The bars change by orders of
+    magnitude along the sliders; an axis that refitted them at every step would hide that, and this one stays put
+    while they grow within it (a live slider move that keeps the axis redraws only the bars, explorer.LiveSync)."""
+    if not (isinstance(longest, (int, float)) and math.isfinite(longest) and longest > 0):
+        raise ValueError(f"longest must be a positive number of millions, got {longest!r}")
+    need = 1.2 * longest
+    scale = 10.0 ** math.floor(math.log10(need))
+    return next(round(m * scale, 12) for m in AXIS_STEPS if m * scale >= need * (1 - 1e-12))
 
 
 def _error_patch(err: Exception) -> Patch:
@@ -83,7 +100,7 @@ def figure_counter(config: AlbertConfig) -> go.Figure:
     styled(fig, barmode="stack", height=600, xaxis_title="parameters (millions)",
            legend=dict(x=1.02, xanchor="left", y=1, yanchor="top", traceorder="normal"),
            title=dict(y=0.98, yanchor="top"), margin=dict(l=150, t=160, b=70, r=20))
-    fig.update_xaxes(rangemode="tozero", autorange=True)
+    fig.update_xaxes(rangemode="tozero")
     apply_patch(fig, _counter_patch(config))
     return fig
 

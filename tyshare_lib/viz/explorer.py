@@ -179,8 +179,10 @@ class LiveSync:
         if not traces and not layout:
             return "none"
         first = not self.traces and not self.layout  # the figure's first state: no front-end has drawn it yet
-        if self.overlay and traces and not first and self._can_overlay(traces, layout):
+        if self.overlay and traces and not first and self._can_overlay(with_bars := self._with_bar_neighbours(traces),
+                                                                        layout):
             path = "overlay"
+            traces = with_bars
             self._batch_animate(traces, layout, {**_ANIMATE_OPTS, "tyOverlay": True})
         elif self.animate and traces and self._can_animate(traces, layout):
             path = "animate"
@@ -206,9 +208,30 @@ class LiveSync:
                 fig.data[i].update(props)
             if layout:
                 fig.layout.update(layout)
+            # plotly records only values that change; a trace sent unchanged (_with_bar_neighbours) goes in as is
+            edits = fig._batch_trace_edits
+            for i in set(traces) - set(edits):
+                edits[i] = dict(traces[i])
+            for i in sorted(edits):
+                edits.move_to_end(i)
         finally:
             fig._in_batch_mode = False
         fig._perform_batch_animate(opts)
+
+    def _with_bar_neighbours(self, traces: Mapping[int, dict]) -> dict[int, dict]:
+        """``traces`` plus, where a bar moves in grouped or stacked mode, every other shown bar of its subplot, sent
+        with its values unchanged: a bar's place there depends on the others, so the overlay must draw them all (the
+        ALBERT counter's layers move three of its six stacked parts)."""
+        out = dict(traces)
+        if (self.fig.layout.barmode or "group") == "overlay":
+            return out
+        subplot = lambda t: (t.xaxis or "x", t.yaxis or "y")  # noqa: E731
+        moving = {subplot(self.fig.data[i]) for i in traces if self.fig.data[i].type == "bar"}
+        for j, other in enumerate(self.fig.data):
+            if j not in out and other.type == "bar" and other.visible is not False and subplot(other) in moving:
+                dim = "x" if other.orientation == "h" else "y"  # the bar's length
+                out[j] = {dim: _jsonable(list(getattr(other, dim)))}
+        return out
 
     def _can_overlay(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
         if set(layout) - _OVERLAY_LAYOUT:
