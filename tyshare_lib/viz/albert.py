@@ -68,7 +68,7 @@ def axis_end(longest: float) -> float:
     while they grow within it (a live slider move that keeps the axis redraws only the bars, explorer.LiveSync)."""
     if not (isinstance(longest, (int, float)) and math.isfinite(longest) and longest > 0):
         raise ValueError(f"longest must be a positive number of millions, got {longest!r}")
-    need = 1.2 * longest
+    return 2 * longest
     scale = 10.0 ** math.floor(math.log10(need))
     return next(round(m * scale, 12) for m in AXIS_STEPS if m * scale >= need * (1 - 1e-12))
 
