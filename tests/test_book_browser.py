@@ -87,7 +87,7 @@ def test_every_plotly_figure_on_the_tying_page_is_drawn(offline_page, book_url):
     page = open_page(offline_page, book_url, "book/tying.html")
     drawn = "[...document.querySelectorAll('.plotly-graph-div')].filter(g => g.querySelector('svg.main-svg')).length"
     divs = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
-    try:  # tyshare.js draws one figure per task, nearest first: on a loaded machine the last comes later
+    try:  # tyshare.js draws one figure per task: on a loaded machine the last comes later
         page.wait_for_function(f"{drawn} === {divs}", timeout=20_000)
     except Exception:
         pass

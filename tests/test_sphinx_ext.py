@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import pytest
 from sphinx.builders.html._assets import _JavaScript
 
-from tyshare_lib.sphinx_ext import (WIDGET_STATE, PlotlyMimeRenderer, clean_scripts, plotly_js_source,
-                                   without_fontawesome_script)
+from tyshare_lib.sphinx_ext import (FIRST_FIGURE, PAGE_JS, PLOTLY_JS, WIDGET_STATE, PlotlyMimeRenderer, _on_page,
+                                   clean_scripts, plotly_js_source, without_fontawesome_script)
+from tyshare_lib.viz.style import figure_html
 
 
 def test_duplicate_inline_scripts_are_dropped_first_wins():
@@ -81,3 +82,49 @@ def test_font_awesome_script_is_left_out_of_the_theme_macros_and_nothing_else():
     assert "bootstrap.js" in kept and "pydata-sphinx-theme.js" in kept
     with pytest.raises(RuntimeError, match="found 0"):
         without_fontawesome_script(kept)  # a theme that changed the line: the build says so, not silently
+
+
+class _App:
+    """What _on_page uses of a Sphinx app: add_js_file, recorded."""
+
+    def __init__(self):
+        self.js = []
+
+    def add_js_file(self, filename, **kw):
+        self.js.append((filename, kw))
+
+
+def _page(body: str) -> tuple[_App, dict]:
+    app, context = _App(), {"body": body, "metatags": "<meta x>", "pathto": lambda p, rel: f"../{p}", "script_files": []}
+    _on_page(app, "book/x", "page.html", context, None)
+    return app, context
+
+
+def test_a_page_with_figures_loads_plotly_just_before_its_first_figure():
+    fig = figure_html(go.Figure(go.Scatter(x=[1], y=[2])))
+    app, context = _page(f"<p>text above</p>{fig}<p>between</p>{fig}")
+    body = context["body"]
+    tag = f'<script src="../_static/{PLOTLY_JS}?v='
+    assert body.count(tag) == 1 and body.index("text above") < body.index(tag) < body.index(FIRST_FIGURE)
+    assert body.index(tag) + body[body.index(tag):].index("</script>") + len("</script>") == body.index(FIRST_FIGURE)
+    assert "prefetch" not in context["metatags"] and [f for f, _ in app.js] == [None]  # the unhandled-rejection guard
+    # each figure registers itself with tyshare.js as soon as it is parsed, and only where tyshare.js is
+    assert body.count("<script>window.tyshare && tyshare.add(document.currentScript.parentNode)</script></figure>") == 2
+
+
+def test_a_page_without_figures_prefetches_plotly_for_the_next():
+    app, context = _page("<p>just text</p>")
+    assert context["body"] == "<p>just text</p>" and app.js == []
+    assert context["metatags"].startswith("<meta x>") and f'rel="prefetch" href="../_static/{PLOTLY_JS}?v=' in context["metatags"]
+
+
+def test_tyshare_js_is_in_the_head_and_not_deferred():
+    """The inline call after each figure needs it while the page is being parsed."""
+    from tyshare_lib import sphinx_ext
+
+    calls = []
+    app = SimpleNamespace(connect=lambda *a, **k: None, add_css_file=lambda *a, **k: None,
+                          add_js_file=lambda f, **kw: calls.append((f, kw)))
+    sphinx_ext.setup(app)
+    (kw,) = [kw for f, kw in calls if f == PAGE_JS]
+    assert "loading_method" not in kw and "defer" not in kw and "async" not in kw

@@ -220,26 +220,51 @@ def test_live_figure_animate_path_sends_only_what_changed():
     assert [kind for kind, _ in log] == ["_py2js_update"]
 
 
+@pytest.mark.parametrize("orientation", ["v", "h", "only x"])
 @pytest.mark.parametrize("barmode", ["group", "stack"])
-def test_live_figure_overlay_takes_grouped_or_stacked_bars_with_all_their_neighbours(barmode):
+def test_live_figure_overlay_takes_grouped_or_stacked_bars_with_all_their_neighbours(barmode, orientation):
     """A grouped or stacked bar's place depends on the other bars of its subplot: the overlay takes them all, the
-    ones that stay sent with their values unchanged; bars of another subplot are not sent."""
+    ones that stay sent with their lengths unchanged (y, or x for horizontal bars, which plotly.js also makes of bars
+    given only x); bars of another subplot are not sent, and nothing else of a neighbour changes."""
+    length = "y" if orientation == "v" else "x"
+    def bar(values, **kw):
+        if orientation == "only x":
+            return go.Bar(x=values, **kw)
+        return go.Bar(**{length: values, ("x" if length == "y" else "y"): ["a", "b"]}, orientation=orientation, **kw)
     fig = make_subplots(rows=1, cols=2)
-    fig.add_trace(go.Bar(x=["a", "b"], y=[1, 2]), row=1, col=1)
-    fig.add_trace(go.Bar(x=["a", "b"], y=[2, 1]), row=1, col=1)
-    fig.add_trace(go.Bar(x=["a", "b"], y=[5, 5]), row=1, col=2)
-    fig.update_layout(barmode=barmode, yaxis=dict(range=[0, 20]))
-    ex = Explorer(fig, lambda k: Patch({0: dict(y=[k, 2 * k])}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
+    fig.add_trace(bar([1, 2]), row=1, col=1)
+    fig.add_trace(bar([2, 1], marker=dict(color="red", line=dict(width=3))), row=1, col=1)
+    fig.add_trace(bar([5, 5]), row=1, col=2)
+    fig.update_layout(barmode=barmode, **{f"{length}axis": dict(range=[0, 20])})
+    ex = Explorer(fig, lambda k: Patch({0: {length: [k, 2 * k]}}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
     _ = ex.widget
     log = sent_messages(ex.figure_widget)
     ex.set(k=3)
     assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [0, 1]
-    assert log[0][1]["style_data"][1]["y"] == [2, 1]  # the neighbour, unchanged
-    assert list(ex.figure_widget.data[0].y) == [3, 6] and list(ex.figure_widget.data[1].y) == [2, 1]
+    assert log[0][1]["style_data"][1] == {length: [2, 1]}  # the neighbour, unchanged
+    data = ex.figure_widget.data
+    assert list(getattr(data[0], length)) == [3, 6] and list(getattr(data[1], length)) == [2, 1]
+    assert data[1].marker.color == "red" and data[1].marker.line.width == 3
     ex.figure_widget.layout.barmode = "overlay"  # overlaid bars do not depend on each other: only the moving one
     log.clear()
     ex.set(k=4)
     assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [0]
+
+
+def test_live_figure_overlay_leaves_an_unchanged_part_of_a_trace_whole():
+    """A property sent with the value it already has changes nothing in Python's copy of the figure (only the bars
+    added as neighbours are sent unchanged, and only their lengths)."""
+    fig = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], line=dict(color="blue", width=5, dash="dot")),
+                     go.Scatter(x=[0, 10], y=[0, 10])], layout=dict(xaxis=dict(range=[0, 10]), yaxis=dict(range=[0, 10])))
+    # at k = 3 trace 0 is sent its own colour (new to LiveSync, the same to plotly), and trace 1 moves
+    ex = Explorer(fig, lambda k: Patch({**({0: dict(line=dict(color="blue"))} if k == 3 else {}), 1: dict(y=[0, k])}),
+                  {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=3)
+    line = ex.figure_widget.data[0].line
+    assert (line.color, line.width, line.dash) == ("blue", 5, "dot") and list(ex.figure_widget.data[1].y) == [0, 3]
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [1]
 
 
 @pytest.mark.parametrize("path", ["overlay", "animate"])

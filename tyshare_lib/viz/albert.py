@@ -68,7 +68,7 @@ def axis_end(longest: float) -> float:
     while they grow within it (a live slider move that keeps the axis redraws only the bars, explorer.LiveSync)."""
     if not (isinstance(longest, (int, float)) and math.isfinite(longest) and longest > 0):
         raise ValueError(f"longest must be a positive number of millions, got {longest!r}")
-    return 2 * longest
+    need = 1.2 * longest
     scale = 10.0 ** math.floor(math.log10(need))
     return next(round(m * scale, 12) for m in AXIS_STEPS if m * scale >= need * (1 - 1e-12))
 
@@ -100,7 +100,6 @@ def figure_counter(config: AlbertConfig) -> go.Figure:
     styled(fig, barmode="stack", height=600, xaxis_title="parameters (millions)",
            legend=dict(x=1.02, xanchor="left", y=1, yanchor="top", traceorder="normal"),
            title=dict(y=0.98, yanchor="top"), margin=dict(l=150, t=160, b=70, r=20))
-    fig.update_xaxes(rangemode="tozero")
     apply_patch(fig, _counter_patch(config))
     return fig
 

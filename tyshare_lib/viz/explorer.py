@@ -182,8 +182,9 @@ class LiveSync:
         if self.overlay and traces and not first and self._can_overlay(with_bars := self._with_bar_neighbours(traces),
                                                                         layout):
             path = "overlay"
+            unchanged = set(with_bars) - set(traces)
             traces = with_bars
-            self._batch_animate(traces, layout, {**_ANIMATE_OPTS, "tyOverlay": True})
+            self._batch_animate(traces, layout, {**_ANIMATE_OPTS, "tyOverlay": True}, unchanged)
         elif self.animate and traces and self._can_animate(traces, layout):
             path = "animate"
             if layout:
@@ -197,7 +198,8 @@ class LiveSync:
         _merge(self.layout, layout)
         return path
 
-    def _batch_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any], opts: dict) -> None:
+    def _batch_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any], opts: dict,
+                       unchanged: set[int] = frozenset()) -> None:
         # FigureWidget.batch_animate always asks plotly.js for a full redraw after the transition; this is its
         # body with our options (plotly 7.1: the same private steps, so Python's copy of the figure and
         # the front-end's stay in step)
@@ -208,10 +210,11 @@ class LiveSync:
                 fig.data[i].update(props)
             if layout:
                 fig.layout.update(layout)
-            # plotly records only values that change; a trace sent unchanged (_with_bar_neighbours) goes in as is
+            # plotly records only values that change; the bars sent unchanged (_with_bar_neighbours: one flat
+            # property each, their length) go in as they are
             edits = fig._batch_trace_edits
-            for i in set(traces) - set(edits):
-                edits[i] = dict(traces[i])
+            for i in unchanged:
+                edits.setdefault(i, dict(traces[i]))
             for i in sorted(edits):
                 edits.move_to_end(i)
         finally:
@@ -229,8 +232,11 @@ class LiveSync:
         moving = {subplot(self.fig.data[i]) for i in traces if self.fig.data[i].type == "bar"}
         for j, other in enumerate(self.fig.data):
             if j not in out and other.type == "bar" and other.visible is not False and subplot(other) in moving:
-                dim = "x" if other.orientation == "h" else "y"  # the bar's length
-                out[j] = {dim: _jsonable(list(getattr(other, dim)))}
+                # the bar's length: x for horizontal bars (plotly.js also makes bars given only x horizontal)
+                across = other.orientation == "h" or (other.orientation is None and other.y is None)
+                lengths = other.x if across else other.y
+                if lengths is not None:  # else none to send: _can_overlay refuses, and plotly.js redraws all
+                    out[j] = {"x" if across else "y": _jsonable(list(lengths))}
         return out
 
     def _can_overlay(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
