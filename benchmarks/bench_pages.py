@@ -3,7 +3,8 @@
 For every page of the table of contents: the bytes it loads, the time from navigation to its first plotly
 figure being painted, to every figure of the first screen being painted, and to every figure of the page being
 painted (median of ``--loads`` loads). Each load is a fresh browser context, so a cold cache; with ``--warm``
-the reader comes from the book's first page (its scripts and styles cached, as when following the book's links).
+the reader comes from the book's first page (its scripts and styles cached, and plotly.js, which that page
+prefetches once it has loaded, as when following the book's links).
 
     python benchmarks/bench_pages.py [--loads 5] [--built _build/html] [--warm] [page ...]
 """
