@@ -251,6 +251,16 @@ def test_live_figure_overlay_takes_grouped_or_stacked_bars_with_all_their_neighb
     assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["style_traces"] == [0]
 
 
+def test_live_figure_overlay_refuses_a_stacked_bar_whose_neighbour_has_no_lengths_to_send():
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2]), go.Bar(x=["a", "b"], orientation="v")],
+                    layout=dict(barmode="stack", yaxis=dict(range=[0, 20])))
+    ex = Explorer(fig, lambda k: Patch({0: dict(y=[k, 2 * k])}), {"k": widgets.IntSlider(value=1, max=5)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=3)
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+
+
 def test_live_figure_overlay_leaves_an_unchanged_part_of_a_trace_whole():
     """A property sent with the value it already has changes nothing in Python's copy of the figure (only the bars
     added as neighbours are sent unchanged, and only their lengths)."""

@@ -107,6 +107,7 @@
 
   function inView(el, margin) {
     const r = el.getBoundingClientRect();
+    if (!r.width && !r.height) return false;  // not shown (e.g. in a closed <details>)
     return r.bottom > -margin && r.top < window.innerHeight + margin;
   }
 

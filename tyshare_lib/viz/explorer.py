@@ -221,22 +221,28 @@ class LiveSync:
             fig._in_batch_mode = False
         fig._perform_batch_animate(opts)
 
-    def _with_bar_neighbours(self, traces: Mapping[int, dict]) -> dict[int, dict]:
-        """``traces`` plus, where a bar moves in grouped or stacked mode, every other shown bar of its subplot, sent
-        with its values unchanged: a bar's place there depends on the others, so the overlay must draw them all (the
-        ALBERT counter's layers move three of its six stacked parts)."""
-        out = dict(traces)
-        if (self.fig.layout.barmode or "group") == "overlay":
-            return out
+    def _bar_neighbours(self, traces: Mapping[int, dict]) -> list[int]:
+        """The shown bars not in ``traces`` whose place depends on a bar in ``traces``: in grouped or stacked mode
+        (plotly's default is grouped), every bar of a moving bar's subplot."""
+        fig = self.fig
+        if (fig.layout.barmode or "group") == "overlay":
+            return []
         subplot = lambda t: (t.xaxis or "x", t.yaxis or "y")  # noqa: E731
-        moving = {subplot(self.fig.data[i]) for i in traces if self.fig.data[i].type == "bar"}
-        for j, other in enumerate(self.fig.data):
-            if j not in out and other.type == "bar" and other.visible is not False and subplot(other) in moving:
-                # the bar's length: x for horizontal bars (plotly.js also makes bars given only x horizontal)
-                across = other.orientation == "h" or (other.orientation is None and other.y is None)
-                lengths = other.x if across else other.y
-                if lengths is not None:  # else none to send: _can_overlay refuses, and plotly.js redraws all
-                    out[j] = {"x" if across else "y": _jsonable(list(lengths))}
+        moving = {subplot(fig.data[i]) for i in traces if fig.data[i].type == "bar"}
+        return [j for j, other in enumerate(fig.data) if j not in traces and other.type == "bar"
+                and other.visible is not False and subplot(other) in moving]
+
+    def _with_bar_neighbours(self, traces: Mapping[int, dict]) -> dict[int, dict]:
+        """``traces`` plus each of their bar neighbours (:meth:`_bar_neighbours`) sent with its length unchanged, so
+        that the overlay draws them all (the ALBERT counter's layers move three of its six stacked parts)."""
+        out = dict(traces)
+        for j in self._bar_neighbours(traces):
+            other = self.fig.data[j]
+            # the bar's length: x for horizontal bars (plotly.js also makes bars given only x horizontal)
+            across = other.orientation == "h" or (other.orientation is None and other.y is None)
+            lengths = other.x if across else other.y
+            if lengths is not None:  # else none to send: _can_overlay refuses, and plotly.js redraws all
+                out[j] = {"x" if across else "y": _jsonable(list(lengths))}
         return out
 
     def _can_overlay(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
@@ -253,12 +259,8 @@ class LiveSync:
                 return False  # a fill to the next trace, a stack: drawn with other traces
             if "z" in changed and _shape(changed["z"]) != _shape(self.traces.get(i, {}).get("z", trace.z)):
                 return False  # an image of another size: its axes follow it
-            if trace.type == "bar" and (self.fig.layout.barmode or "group") != "overlay":
-                # grouped or stacked: a bar's place depends on the other bars of its subplot, which must move too
-                for j, other in enumerate(self.fig.data):
-                    if (j not in traces and other.type == "bar" and other.visible is not False
-                            and (other.xaxis or "x", other.yaxis or "y") == (trace.xaxis or "x", trace.yaxis or "y")):
-                        return False
+        if self._bar_neighbours(traces):
+            return False  # a grouped or stacked bar whose neighbours cannot move with it
         return self._axes_keep(traces)
 
     def _can_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
