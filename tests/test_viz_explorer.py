@@ -156,6 +156,54 @@ def test_live_figure_sends_only_what_changed_through_the_overlay():
     assert ex._live.send(ex.update(**ex.values())) == "none" and log == []  # nothing changed: nothing sent
 
 
+
+def test_live_figure_validates_a_property_the_first_time_only(monkeypatch):
+    """plotly's validators check each property the first time it is sent (a wrong name raises); later values go
+    straight into the message, and Python's copy of the figure holds them as the validators would have."""
+    ex = moving_point_explorer()
+    _ = ex.widget
+    ex.set(k=2)  # the point's x and y, and the title, are checked here
+    log = sent_messages(ex.figure_widget)
+    validated = []  # plotly objects built (each validates what it is given) or updated (the same)
+    for cls in (type(ex.figure_widget.data[1]), go.Layout):
+        for method in ("__init__", "update"):
+            real = getattr(cls, method)
+            monkeypatch.setattr(cls, method, lambda self, *a, _real=real, **kw: validated.append(a) or _real(self, *a, **kw))
+    ex.set(k=3)
+    assert validated == [] and [kind for kind, _ in log] == ["_py2js_animate"]
+    assert log[0][1]["style_data"] == [{"x": [3], "y": [3]}] and log[0][1]["layout_data"] == {"title.text": "k = 3"}
+    monkeypatch.undo()
+    fresh = moving_point_explorer()
+    _ = fresh.widget
+    fresh.set(k=3)  # the same state, reached through the validators
+    without_uid = lambda fw: [{k: v for k, v in t.items() if k != "uid"} for t in fw.to_plotly_json()["data"]]  # noqa: E731
+    assert without_uid(ex.figure_widget) == without_uid(fresh.figure_widget)
+    assert ex.figure_widget.data[1].x == (3,) and ex.figure_widget.layout.title.text == "k = 3"
+    # a property never sent before is validated: a wrong name raises, nothing is sent
+    log.clear()
+    with pytest.raises(ValueError, match="colr"):
+        ex._live.send(Patch({1: dict(x=[4], y=[4], marker=dict(colr="red"))}))
+    assert log == []
+
+
+def test_live_figure_overlay_follows_the_extent_of_a_trace_it_moved():
+    """The other traces' extents decide whether a moving point stays inside the axes; a trace's extent is
+    remembered only until the explorer sends it new values."""
+    fig = go.Figure([go.Scatter(x=[0, 10], y=[0, 10], mode="lines"), go.Scatter(x=[0], y=[0], mode="markers")])
+    ex = Explorer(fig, lambda k, span: Patch({0: dict(x=[0, span], y=[0, span]), 1: dict(x=[k], y=[k])}),
+                  {"k": widgets.IntSlider(value=1, max=30), "span": widgets.IntSlider(value=10, max=30)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)
+    assert [kind for kind, _ in log] == ["_py2js_animate"]  # inside the path: the overlay
+    ex.set(span=20)  # the path grows: its axes with it
+    log.clear()
+    ex.set(k=15)  # inside the grown path
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["animation_opts"]["tyOverlay"]
+    log.clear()
+    ex.set(k=25)  # past it
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+
 def test_live_figure_sends_one_update_without_the_overlay():
     ex = moving_point_explorer()
     _ = ex.widget

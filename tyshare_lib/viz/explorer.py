@@ -13,12 +13,14 @@ HTML. JupyterLab renders the widget; the book is configured (``nb_mime_priority_
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.basedatatypes import BasePlotlyType
 
 from ..checks import ArgumentError, check_choice
 from .style import figure_html
@@ -84,6 +86,15 @@ def _merge(into: dict, changes: Mapping[str, Any]) -> None:
             into[key] = value
 
 
+def _get_in(d: Mapping[str, Any], path: str) -> Any:
+    """d["a"]["b"] for path "a.b"; _MISSING where a key is absent."""
+    for key in path.split("."):
+        if not isinstance(d, Mapping) or key not in d:
+            return _MISSING
+        d = d[key]
+    return d
+
+
 def _paths(d: Mapping[str, Any], prefix: str = "") -> set[str]:
     out = set()
     for key, value in d.items():
@@ -108,19 +119,20 @@ def _numbers(values: Any):
     return arr[np.isfinite(arr)]
 
 
-def _extent(trace: Any, dim: str) -> tuple[float, float] | None:
+def _extent(trace: Mapping[str, Any], dim: str) -> tuple[float, float] | None:
     """The span a trace's data covers along ``dim`` ("x" or "y"), as its axis's autorange sees it: a heatmap's
-    cells reach half a cell past their centres (and without x/y they sit at 0, 1, 2, ...); None if unknown."""
+    cells reach half a cell past their centres (and without x/y they sit at 0, 1, 2, ...); None if unknown.
+    ``trace`` is the trace's plain dict (a FigureWidget's ``_data[i]``: read without plotly's validators)."""
     import numpy as np
 
-    values = getattr(trace, dim, None)
-    if trace.type == "heatmap":
-        shape = _shape(trace.z)
+    values = trace.get(dim)
+    if trace.get("type") == "heatmap":
+        shape = _shape(trace.get("z"))
         if shape is None or len(shape) != 2 or 0 in shape:
             return None
         n = shape[1] if dim == "x" else shape[0]
         if values is None:
-            start, step = getattr(trace, f"{dim}0", None), getattr(trace, f"d{dim}", None)
+            start, step = trace.get(f"{dim}0"), trace.get(f"d{dim}")
             start, step = float(0 if start is None else start), float(1 if step is None else step)
             return start - step / 2, start + (n - 1) * step + step / 2
         arr = _numbers(values)
@@ -168,6 +180,8 @@ class LiveSync:
         self.overlay = overlay and getattr(fig, "_ty_overlay", False)
         self.traces: dict[int, dict] = {}
         self.layout: dict = {}
+        self._extents: dict[tuple[int, str], tuple[float, float] | None] = {}  # _extent_of
+        self._checked: dict[int | str, set[str]] = {}  # _check: properties plotly accepted, per trace
 
     def send(self, patch: Patch) -> str:
         traces = {}
@@ -178,48 +192,68 @@ class LiveSync:
         layout = _diff(_jsonable(dict(patch.layout)), self.layout)
         if not traces and not layout:
             return "none"
+        fresh = self._check(traces, layout)
         first = not self.traces and not self.layout  # the figure's first state: no front-end has drawn it yet
         if self.overlay and traces and not first and self._can_overlay(with_bars := self._with_bar_neighbours(traces),
                                                                         layout):
             path = "overlay"
-            unchanged = set(with_bars) - set(traces)
             traces = with_bars
-            self._batch_animate(traces, layout, {**_ANIMATE_OPTS, "tyOverlay": True}, unchanged)
+            self._batch_animate(traces, layout, {**_ANIMATE_OPTS, "tyOverlay": True}, fresh)
         elif self.animate and traces and self._can_animate(traces, layout):
             path = "animate"
             if layout:
                 self.fig.plotly_relayout(_dotted(layout))
-            self._batch_animate(traces, {}, _ANIMATE_OPTS)
+            self._batch_animate(traces, {}, _ANIMATE_OPTS, fresh)
         else:
             path = "update"
             apply_patch(self.fig, Patch(traces, layout))
         for i, changed in traces.items():
             _merge(self.traces.setdefault(i, {}), changed)
+            for dim in ("x", "y"):
+                self._extents.pop((i, dim), None)
         _merge(self.layout, layout)
         return path
 
     def _batch_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any], opts: dict,
-                       unchanged: set[int] = frozenset()) -> None:
+                       fresh: Mapping[int | str, set[str]] | None = None) -> None:
         # FigureWidget.batch_animate always asks plotly.js for a full redraw after the transition; this is its
         # body with our options (plotly 7.1: the same private steps, so Python's copy of the figure and
-        # the front-end's stay in step)
+        # the front-end's stay in step). The values go straight into the batch, as plotly's validators would
+        # have put them there: plain lists and numbers (_jsonable), every property checked once (_check), and
+        # only values that differ from the figure's: send's diff leaves out those last sent, and a property sent
+        # for the first time (``fresh``) is left out if the figure already has its value (the bars added as
+        # neighbours, sent unchanged, are not in ``fresh``). Through the trace objects, the validators took
+        # about half of Python's time per key press (issue 7).
         fig = self.fig
-        fig._in_batch_mode = True
-        try:
-            for i, props in traces.items():
-                fig.data[i].update(props)
-            if layout:
-                fig.layout.update(layout)
-            # plotly records only values that change; the bars sent unchanged (_with_bar_neighbours: one flat
-            # property each, their length) go in as they are
-            edits = fig._batch_trace_edits
-            for i in unchanged:
-                edits.setdefault(i, dict(traces[i]))
-            for i in sorted(edits):
-                edits.move_to_end(i)
-        finally:
-            fig._in_batch_mode = False
+        fresh = fresh or {}
+        edits = fig._batch_trace_edits
+        for key, props in [*traces.items(), ("layout", layout)]:
+            flat = _dotted(props) if props else {}
+            current = fig._layout if key == "layout" else fig._data[key]
+            flat = {path: value for path, value in flat.items()
+                    if path not in fresh.get(key, ()) or not BasePlotlyType._vals_equal(_get_in(current, path), value)}
+            if flat and key == "layout":
+                fig._batch_layout_edits.update(flat)
+            elif flat:
+                edits.setdefault(key, OrderedDict()).update(flat)
+        for i in sorted(edits):
+            edits.move_to_end(i)
         fig._perform_batch_animate(opts)
+
+    def _check(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> dict[int | str, set[str]]:
+        """Raise ValueError (plotly's, naming the property and what it accepts) before anything is sent, if a
+        property this LiveSync has not sent before is not one plotly accepts; a property is checked once.
+        Returns the properties checked now, per trace index (and "layout")."""
+        fresh = {}
+        for key, props in [*traces.items(), ("layout", layout)]:
+            flat = _dotted(props) if props else {}
+            checked = self._checked.setdefault(key, set())
+            if flat.keys() - checked:
+                # an object of the same kind, built apart from the figure: the figure is left untouched
+                (go.Layout if key == "layout" else type(self.fig.data[key]))(props)
+                fresh[key] = flat.keys() - checked
+                checked.update(flat)
+        return fresh
 
     def _bar_neighbours(self, traces: Mapping[int, dict]) -> list[int]:
         """The shown bars not in ``traces`` whose place depends on a bar in ``traces``: in grouped or stacked mode
@@ -277,26 +311,31 @@ class LiveSync:
     def _axes_keep(self, traces: Mapping[int, dict]) -> bool:
         """Whether moving these traces' x/y leaves every axis as it is: the axis has a fixed range, or the old
         and new values lie within the extent of the other traces on it (which then decide its autorange;
-        a moving marker's own padding may differ by its half-width from a full redraw)."""
+        a moving marker's own padding may differ by its half-width from a full redraw).
+
+        It reads the figure's plain dicts (``_data``, ``_layout``: what plotly's objects are views of, the reader's
+        zoom included), not the objects, whose every read goes through plotly's validators (issue 7: this runs at
+        every key press)."""
         fig = self.fig
-        barmode = fig.layout.barmode
+        data, layout = fig._data, fig._layout
+        barmode = layout.get("barmode")
         for i, changed in traces.items():
-            trace = fig.data[i]
+            trace = data[i]
             for dim in ("x", "y"):
                 if dim not in changed:
                     continue
-                ref = getattr(trace, f"{dim}axis", None) or dim
-                axis = fig.layout[f"{dim}axis{ref[1:]}"].to_plotly_json()
+                ref = trace.get(f"{dim}axis") or dim
+                axis = layout.get(f"{dim}axis{ref[1:]}") or {}
                 if axis.get("range") is not None and axis.get("autorange") in (None, False):
                     continue
-                if trace.type in ("bar", "heatmap") or barmode == "stack":
+                if trace.get("type") in ("bar", "heatmap") or barmode == "stack":
                     return False  # bars reach down to their base, cells reach half a cell past their centres
-                new, old = _numbers(changed[dim]), _numbers(self.traces.get(i, {}).get(dim, getattr(trace, dim)))
+                new, old = _numbers(changed[dim]), _numbers(self.traces.get(i, {}).get(dim, trace.get(dim)))
                 if new is None or old is None:
                     return False
-                others = [_extent(t, dim) for j, t in enumerate(fig.data)
-                          if j not in traces and (getattr(t, f"{dim}axis", None) or dim) == ref
-                          and t.visible not in (False, "legendonly")]  # autorange skips hidden traces
+                others = [self._extent_of(j, dim) for j, t in enumerate(data)
+                          if j not in traces and (t.get(f"{dim}axis") or dim) == ref
+                          and t.get("visible") not in (False, "legendonly")]  # autorange skips hidden traces
                 others = [o for o in others if o is not None]
                 if not others:
                     return False
@@ -305,6 +344,14 @@ class LiveSync:
                     if arr.size and (arr.min() < low or arr.max() > high):
                         return False
         return True
+
+    def _extent_of(self, j: int, dim: str) -> tuple[float, float] | None:
+        """:func:`_extent` of trace ``j``, remembered until this LiveSync sends the trace new values (nothing else
+        changes a live explorer's data: the front-end reports back axes, visibility and the like)."""
+        key = (j, dim)
+        if key not in self._extents:
+            self._extents[key] = _extent(self.fig._data[j], dim)
+        return self._extents[key]
 
 
 # plotly's FigureWidget front-end (its "view") is patched in two ways, both in live_figure.js (methods added to
