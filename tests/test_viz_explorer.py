@@ -156,7 +156,6 @@ def test_live_figure_sends_only_what_changed_through_the_overlay():
     assert ex._live.send(ex.update(**ex.values())) == "none" and log == []  # nothing changed: nothing sent
 
 
-
 def test_live_figure_validates_a_property_the_first_time_only(monkeypatch):
     """plotly's validators check each property the first time it is sent (a wrong name raises); later values go
     straight into the message, and Python's copy of the figure holds them as the validators would have."""
@@ -168,7 +167,8 @@ def test_live_figure_validates_a_property_the_first_time_only(monkeypatch):
     for cls in (type(ex.figure_widget.data[1]), go.Layout):
         for method in ("__init__", "update"):
             real = getattr(cls, method)
-            monkeypatch.setattr(cls, method, lambda self, *a, _real=real, **kw: validated.append(a) or _real(self, *a, **kw))
+            monkeypatch.setattr(cls, method,
+                                lambda self, *a, _real=real, **kw: validated.append(a) or _real(self, *a, **kw))
     ex.set(k=3)
     assert validated == [] and [kind for kind, _ in log] == ["_py2js_animate"]
     assert log[0][1]["style_data"] == [{"x": [3], "y": [3]}] and log[0][1]["layout_data"] == {"title.text": "k = 3"}
@@ -176,7 +176,8 @@ def test_live_figure_validates_a_property_the_first_time_only(monkeypatch):
     fresh = moving_point_explorer()
     _ = fresh.widget
     fresh.set(k=3)  # the same state, reached through the validators
-    without_uid = lambda fw: [{k: v for k, v in t.items() if k != "uid"} for t in fw.to_plotly_json()["data"]]  # noqa: E731
+    def without_uid(fw):
+        return [{k: v for k, v in t.items() if k != "uid"} for t in fw.to_plotly_json()["data"]]
     assert without_uid(ex.figure_widget) == without_uid(fresh.figure_widget)
     assert ex.figure_widget.data[1].x == (3,) and ex.figure_widget.layout.title.text == "k = 3"
     # a property never sent before is validated: a wrong name raises, nothing is sent
@@ -203,6 +204,7 @@ def test_live_figure_overlay_follows_the_extent_of_a_trace_it_moved():
     log.clear()
     ex.set(k=25)  # past it
     assert [kind for kind, _ in log] == ["_py2js_update"]
+
 
 def test_live_figure_sends_one_update_without_the_overlay():
     ex = moving_point_explorer()
