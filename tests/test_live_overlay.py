@@ -372,3 +372,40 @@ def test_a_legend_click_while_split_keeps_every_other_trace(views):
     page.mouse.move(0, 0)
     page.wait_for_timeout(900)
     assert errors == []
+
+
+def test_a_new_range_of_a_fixed_axis_moves_both_figures_and_keeps_the_overlay(chromium):
+    """The ALBERT counter's axis end steps up as its bars grow: a fixed axis's new range goes through the overlay,
+    the big figure's axis (and what else it draws on it) and the small figure's together."""
+    def make():
+        fig = go.Figure(explorer().figure)
+        fig.update_layout(xaxis=dict(range=[-1, 11], autorange=False), yaxis=dict(range=[-1, 11], autorange=False))
+
+        def update(k, heat):
+            return Patch(traces={1: dict(x=[k], y=[k / 2]), 2: dict(z=[[heat, 1], [1, 0]])},
+                         layout=dict(title=dict(text=f"k = {k}"),
+                                     xaxis=dict(range=[-1, 11 if k <= 10 else 21], autorange=False)))
+        return Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=20),
+                                      "heat": widgets.IntSlider(value=0, min=0, max=3)}, "k", [0, 1])
+
+    context, page, a, b, errors = pair(chromium, make, width=800)
+    try:
+        for k in (2, 3, 12, 14, 4, 5):
+            kinds_a = a.set(k=k)
+            b.set(k=k)
+            assert set(kinds_a) == {"_py2js_animate"}
+            la, lb = a.look(), b.look()
+            assert la["overlay"]
+            same(la, lb)
+            assert la["axes"]["xaxis"] == [-1, 11 if k <= 10 else 21]
+            assert visible_title(la) == visible_title(lb) == [f"k = {k}"]
+        a.set(k=13), b.set(k=13)  # the wider range again, then the two merge back (the pointer over the figure)
+        plot = page.locator("#a .nsewdrag").first.bounding_box()
+        page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+        page.wait_for_timeout(200)
+        la = a.look()
+        assert not la["overlay"] and la["axes"]["xaxis"] == [-1, 21]
+        same(la, b.look())
+        assert errors == []
+    finally:
+        context.close()

@@ -206,6 +206,31 @@ def test_live_figure_overlay_follows_the_extent_of_a_trace_it_moved():
     assert [kind for kind, _ in log] == ["_py2js_update"]
 
 
+
+def test_live_figure_overlay_takes_a_new_range_of_a_fixed_axis():
+    """An axis that stays fixed may take a new range in the overlay (the ALBERT counter's axis end); an axis that
+    autoranges, or any other change of an axis, is a whole redraw."""
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2])], layout=dict(yaxis=dict(range=[0, 10], autorange=False)))
+    ex = Explorer(fig, lambda k, auto: Patch({0: dict(y=[k, 2 * k])},
+                                             dict(yaxis=dict(range=[0, 10 * (1 + k // 5)], autorange=auto))),
+                  {"k": widgets.IntSlider(value=1, max=20), "auto": widgets.Checkbox(value=False)}, "k", [1])
+    _ = ex.widget
+    log = sent_messages(ex.figure_widget)
+    ex.set(k=2)  # the same range
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["layout_data"] == {}
+    log.clear()
+    ex.set(k=6)  # a new range, the axis still fixed
+    assert [kind for kind, _ in log] == ["_py2js_animate"] and log[0][1]["animation_opts"]["tyOverlay"]
+    assert log[0][1]["layout_data"] == {"yaxis.range": [0, 20]}
+    assert ex.figure_widget.layout.yaxis.range == (0, 20)
+    log.clear()
+    ex.set(auto=True)  # the axis autoranges from now on: plotly.js works its range out, in a whole redraw
+    assert [kind for kind, _ in log] == ["_py2js_update"]
+    ex._live.fig.layout.yaxis.autorange = False
+    log.clear()
+    ex._live.send(Patch({0: dict(y=[1, 1])}, dict(yaxis=dict(range=[0, 40], title=dict(text="new")))))
+    assert [kind for kind, _ in log] == ["_py2js_update"]  # a title too: not only a range
+
 def test_live_figure_sends_one_update_without_the_overlay():
     ex = moving_point_explorer()
     _ = ex.widget

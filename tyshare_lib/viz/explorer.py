@@ -61,6 +61,8 @@ _OVERLAY_PROPS = {"x", "y", "z", "text", "textposition", "texttemplate", "textfo
                   "hovertemplate", "customdata", "marker.color", "marker.opacity", "marker.symbol", "line.color",
                   "line.width", "line.dash", "opacity", "zmin", "zmax"}  # move nothing but the trace (no axis padding)
 _OVERLAY_LAYOUT = {"title"}  # layout the overlay draws (the big figure's title is hidden while it is split)
+# and a new range of an axis that stays fixed (no autorange): both figures take it (the ALBERT counter's axis end)
+_OVERLAY_AXIS_PROPS = {"range", "autorange"}
 
 
 def _diff(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> dict:
@@ -162,8 +164,9 @@ class LiveSync:
     not change (nothing at all is sent when nothing changed), and sends the rest:
 
     * ``"overlay"`` (on by default, on a figure whose front-end has it: :func:`live_figure_widget`): when only
-      scatter, bar and heatmap traces and the title change and no axis can move (:meth:`_axes_keep`), one
-      animate message marked for the overlay; the front-end redraws only the moving traces and the title;
+      scatter, bar and heatmap traces and the title change and no axis can move (:meth:`_axes_keep`), or an
+      axis that stays fixed takes a new range (:meth:`_fixed_axis_moves`), one animate message marked for the
+      overlay; the front-end redraws only the moving traces and the title (and moves that axis);
     * ``"animate"`` (``animate=True``, off by default): moving scatter/bar data through ``Plotly.animate``
       (``redraw: false``) and titles, annotations and shapes through one relayout;
     * ``"update"``: one ``Plotly.update``, as :func:`apply_patch` does (plotly.js redraws the whole figure).
@@ -280,7 +283,7 @@ class LiveSync:
         return out
 
     def _can_overlay(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
-        if set(layout) - _OVERLAY_LAYOUT:
+        if not all(key in _OVERLAY_LAYOUT or self._fixed_axis_moves(key, value) for key, value in layout.items()):
             return False
         for i, changed in traces.items():
             trace = self.fig.data[i]
@@ -296,6 +299,16 @@ class LiveSync:
         if self._bar_neighbours(traces):
             return False  # a grouped or stacked bar whose neighbours cannot move with it
         return self._axes_keep(traces)
+
+    def _fixed_axis_moves(self, key: str, change: Any) -> bool:
+        """Whether a layout change is only a new range for an axis that stays fixed: a range and no autorange once
+        the change is made. plotly.js then moves that axis alone, with no autorange to work out."""
+        import re
+
+        if not re.fullmatch(r"[xy]axis\d*", key) or not isinstance(change, Mapping) or set(change) - _OVERLAY_AXIS_PROPS:
+            return False
+        axis = {**(self.fig._layout.get(key) or {}), **change}
+        return axis.get("range") is not None and axis.get("autorange") in (None, False)
 
     def _can_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
         if not hasattr(self.fig, "_perform_batch_animate") or set(layout) - _CHEAP_LAYOUT:

@@ -68,6 +68,15 @@ _tyOverlay(msg) {
   ov = this._tyOv;
   keys.forEach(function (k) { ov.keys[k] = 1; });
   Object.keys(lay).forEach(function (k) { ov.lkeys[k] = 1; });
+  // a new range for a fixed axis (Python sends no other axis change here): the big figure's axis moves, and its
+  // other traces on it; the small figure's below. The merge sets the model's values (lkeys) after the saved ones.
+  var axes = {};
+  Object.keys(lay).forEach(function (k) { if (/^[xy]axis\d*\./.test(k)) axes[k] = self._tyClone(lay[k]); });
+  if (Object.keys(axes).length) {
+    this._tyBusy = (this._tyBusy || 0) + 1;
+    var done = function () { self._tyBusy--; };
+    Promise.resolve(P.relayout(el, axes)).then(done, done);
+  }
   // the small figure's own indices
   P.update(ov.div, values(), this._tyClone(lay), traces.map(function (i) { return ov.moving.indexOf(i); }));
 }
