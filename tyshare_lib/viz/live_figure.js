@@ -9,8 +9,9 @@
 // margins frozen where they are, the moving traces emptied (their legend entries stay) and its title transparent;
 // a small figure laid exactly over it (same size, plot area, axes and categories, the axes drawn invisible) holds
 // the moving traces, every trace plotly draws above them on their subplots, the shapes drawn above traces there,
-// and the title. Every later such change redraws only the small figure. Anything else (a change from Python, a
-// zoom, a legend click, a resize, the pointer over the figure: hover needs the real traces) merges the two back.
+// and the title. Every later such change redraws only the small figure (and, for a new range of a fixed axis,
+// moves that axis in both). Anything else (a change from Python, a zoom, a legend click, a resize, the pointer
+// over the figure: hover needs the real traces) merges the two back.
 _tyDefer(k, id) {
   var s = this;
   s._tyIds = s._tyIds || {};
