@@ -12,6 +12,7 @@ HTML. JupyterLab renders the widget; the book is configured (``nb_mime_priority_
 """
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -63,6 +64,7 @@ _OVERLAY_PROPS = {"x", "y", "z", "text", "textposition", "texttemplate", "textfo
 _OVERLAY_LAYOUT = {"title"}  # layout the overlay draws (the big figure's title is hidden while it is split)
 # and a new range of an axis that stays fixed (no autorange): both figures take it (the ALBERT counter's axis end)
 _OVERLAY_AXIS_PROPS = {"range", "autorange"}
+_AXIS_NAME = re.compile(r"[xy]axis\d*")
 
 
 def _diff(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> dict:
@@ -303,9 +305,7 @@ class LiveSync:
     def _fixed_axis_moves(self, key: str, change: Any) -> bool:
         """Whether a layout change is only a new range for an axis that stays fixed: a range and no autorange once
         the change is made. plotly.js then moves that axis alone, with no autorange to work out."""
-        import re
-
-        if not re.fullmatch(r"[xy]axis\d*", key) or not isinstance(change, Mapping) or set(change) - _OVERLAY_AXIS_PROPS:
+        if not (_AXIS_NAME.fullmatch(key) and isinstance(change, Mapping)) or set(change) - _OVERLAY_AXIS_PROPS:
             return False
         axis = {**(self.fig._layout.get(key) or {}), **change}
         return axis.get("range") is not None and axis.get("autorange") in (None, False)
