@@ -90,6 +90,11 @@ def _merge(into: dict, changes: Mapping[str, Any]) -> None:
             into[key] = value
 
 
+def _fixed(axis: Mapping[str, Any]) -> bool:
+    """Whether a layout axis (its plain dict) has a range of its own: a range given and no autorange."""
+    return axis.get("range") is not None and axis.get("autorange") in (None, False)
+
+
 def _get_in(d: Mapping[str, Any], path: str) -> Any:
     """d["a"]["b"] for path "a.b"; _MISSING where a key is absent."""
     for key in path.split("."):
@@ -307,8 +312,7 @@ class LiveSync:
         the change is made. plotly.js then moves that axis alone, with no autorange to work out."""
         if not (_AXIS_NAME.fullmatch(key) and isinstance(change, Mapping)) or set(change) - _OVERLAY_AXIS_PROPS:
             return False
-        axis = {**(self.fig._layout.get(key) or {}), **change}
-        return axis.get("range") is not None and axis.get("autorange") in (None, False)
+        return _fixed({**(self.fig._layout.get(key) or {}), **change})
 
     def _can_animate(self, traces: Mapping[int, dict], layout: Mapping[str, Any]) -> bool:
         if not hasattr(self.fig, "_perform_batch_animate") or set(layout) - _CHEAP_LAYOUT:
@@ -339,7 +343,7 @@ class LiveSync:
                     continue
                 ref = trace.get(f"{dim}axis") or dim
                 axis = layout.get(f"{dim}axis{ref[1:]}") or {}
-                if axis.get("range") is not None and axis.get("autorange") in (None, False):
+                if _fixed(axis):
                     continue
                 if trace.get("type") in ("bar", "heatmap") or barmode == "stack":
                     return False  # bars reach down to their base, cells reach half a cell past their centres

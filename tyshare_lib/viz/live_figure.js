@@ -73,11 +73,7 @@ _tyOverlay(msg) {
   // other traces on it; the small figure's below. The merge sets the model's values (lkeys) after the saved ones.
   var axes = {};
   Object.keys(lay).forEach(function (k) { if (/^[xy]axis\d*\./.test(k)) axes[k] = self._tyClone(lay[k]); });
-  if (Object.keys(axes).length) {
-    this._tyBusy = (this._tyBusy || 0) + 1;
-    var done = function () { self._tyBusy--; };
-    Promise.resolve(P.relayout(el, axes)).then(done, done);
-  }
+  if (Object.keys(axes).length) this._tyOwn(function () { return P.relayout(el, axes); });
   // the small figure's own indices
   P.update(ov.div, values(), this._tyClone(lay), traces.map(function (i) { return ov.moving.indexOf(i); }));
 }
@@ -147,9 +143,7 @@ _tySplit(moving) {
     st.visible.push(dim ? undefined : false);
     emptied[i] = dim ? [dim] : ['visible'];
   });
-  this._tyBusy = (this._tyBusy || 0) + 1;
-  var done = function () { self._tyBusy--; };
-  Promise.resolve(P.update(el, st, relay, moving)).then(done, done);
+  this._tyOwn(function () { return P.update(el, st, relay, moving); });
   fl = el._fullLayout;
   // the small figure: same size, plot area, axes and categories, nothing but the moving traces, the traces and
   // shapes above them, and the title
@@ -221,12 +215,18 @@ _tyMerge(userLayout, userStyle) {
     if (!/^[xy]axis\d*$/.test(axis)) return;
     Object.keys(relay).forEach(function (r) { if (r.split('.')[0] === axis) delete relay[r]; });
   });
-  this._tyBusy = (this._tyBusy || 0) + 1;
-  var done = function () { self._tyBusy--; };
-  Promise.resolve(P.update(this.el, st, relay, ov.moving)).then(done, done);
+  this._tyOwn(function () { return P.update(self.el, st, relay, ov.moving); });
   var ids = this._tyIds || {};  // the reports held back while the figure was split
   if ('L' in ids) this._tyDefer('L', ids.L);
   if ('T' in ids) this._tyDefer('T', ids.T);
   return true;
+}
+_tyOwn(call) {  // a change of the big figure made here, not by the reader: its events do not merge the two back
+  var self = this;
+  this._tyBusy = (this._tyBusy || 0) + 1;
+  var done = function () { self._tyBusy--; };
+  var result;
+  try { result = call(); } catch (err) { done(); throw err; }
+  Promise.resolve(result).then(done, done);
 }
 _tyAxisName(id) { return id.charAt(0) + 'axis' + id.slice(1); }
