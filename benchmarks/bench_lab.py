@@ -10,7 +10,8 @@ It opens a generated notebook holding (a) the *floor*: a bare plotly ``FigureWid
 changes one title, and (b) every chapter's live explorer, built cheaply (few training steps: the figures have
 the book's shapes, not its numbers). Chromium (every non-loopback request blocked) focuses each slider's handle,
 presses an arrow key, and times in the page, from the keydown to the last plotly.js event (``plotly_update``,
-``plotly_relayout``, ...) of the figure or of the overlay a live explorer draws its moving traces in: the redraw
+``plotly_relayout``, ..., or the overlay's own ``tyshare_moved``) of the figure or of the overlay a live explorer draws
+its moving traces in: the redraw
 the key caused (slider -> kernel -> ``Explorer.update`` -> comm -> plotly.js), and to the next animation frame
 after it (painted). The first press of each is a warm-up, reported apart (``first_press_ms``: for an explorer,
 the press that splits its figure into the big one and the overlay). Median of ``PRESSES`` presses each, the
@@ -188,8 +189,10 @@ ARM = """([sel, quiet]) => {
   const box = document.querySelector(sel);
   // the figure, and the overlay the live explorers draw their moving traces in (tyshare_lib/viz/live_figure.js)
   const gds = [...box.querySelectorAll('.js-plotly-plot')];
-  // the bare figure's title is a relayout; an explorer's patch an update, or a relayout and an animate
-  const EVENTS = ['plotly_update', 'plotly_relayout', 'plotly_restyle', 'plotly_animated', 'plotly_transitioned', 'plotly_afterplot'];
+  // the bare figure's title is a relayout; an explorer's patch an update, or a relayout and an animate; the
+  // overlay's quick move (points moved in its SVG by live_figure.js, not by plotly.js) says 'tyshare_moved'
+  const EVENTS = ['plotly_update', 'plotly_relayout', 'plotly_restyle', 'plotly_animated', 'plotly_transitioned',
+                  'plotly_afterplot', 'tyshare_moved'];
   window.__bench = new Promise((resolve, reject) => {
     let t0 = null, last = null, paint = null, timer = null;
     const names = [];

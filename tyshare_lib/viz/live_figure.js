@@ -74,8 +74,171 @@ _tyOverlay(msg) {
   var axes = {};
   Object.keys(lay).forEach(function (k) { if (/^[xy]axis\d*\./.test(k)) axes[k] = self._tyClone(lay[k]); });
   if (Object.keys(axes).length) this._tyOwn(function () { return P.relayout(el, axes); });
+  // scatter traces whose points alone moved, with at most a new title: moved here, in the small figure's SVG
+  var layKeys = Object.keys(lay);
+  if (!Object.keys(axes).length && layKeys.every(function (k) { return k === 'title.text'; }) &&
+      this._tyQuick(ov, traces, keys)) {
+    if (layKeys.length) P.relayout(ov.div, this._tyClone(lay));  // a title's new text: drawn alone, as plotly does
+    ov.div.emit('tyshare_moved', {traces: traces});
+    return;
+  }
+  ov.quick = {};  // plotly redraws the small figure (its calcdata anew): what a quick move remembered is gone
   // the small figure's own indices
   P.update(ov.div, values(), this._tyClone(lay), traces.map(function (i) { return ov.moving.indexOf(i); }));
+}
+// A quick move. plotly.js redraws a whole figure for any change of data, about 2.5 ms a scatter trace on this
+// machine (defaults, calcdata, every element), more in JupyterLab's page; a key press of the unrolled RNN moves
+// twelve. When every changed trace is a scatter trace whose x, y or text alone changed, on linear or log axes, the
+// small figure's elements are moved here as plotly.js places them (Drawing.translatePoint: a marker translated to
+// (c2p(x), c2p(y)), a label's x and y set there, its group keeping plotly's offset; one path per line segment), and
+// the model's values go into the small figure's data, from which plotly redraws it whenever it next does. A trace
+// it cannot move so (a fill, a shape other than linear, rich text, per-point styles with points coming or going, an
+// element to copy missing) makes it return false before anything is touched: plotly redraws as before.
+_tyQuick(ov, traces, keys) {
+  var gd = ov.div, self = this;
+  if (!gd._fullLayout || !gd.calcdata) return false;
+  if (!keys.every(function (k) { return k === 'x' || k === 'y' || k === 'text'; })) return false;
+  var data = this.model.get('_widget_data');
+  ov.quick = ov.quick || {};
+  var plans = [];
+  for (var n = 0; n < traces.length; n++) {
+    var j = ov.moving.indexOf(traces[n]);
+    var plan = this._tyQuickPlan(gd, j, data[traces[n]] || {}, ov.quick[j]);
+    if (!plan) return false;
+    plans.push(plan);
+  }
+  plans.forEach(function (plan) {
+    self._tyQuickDraw(plan);
+    ov.quick[plan.j] = {node: plan.node, valid: plan.valid};
+    ['x', 'y', 'text'].forEach(function (k) {
+      if (k in plan.t) gd.data[plan.j][k] = self._tyClone(plan.t[k]);
+    });
+  });
+  return true;
+}
+_tyQuickPlan(gd, j, t, last) {
+  var fd = (gd._fullData || [])[j], cd = (gd.calcdata || [])[j], fl = gd._fullLayout;
+  var isArr = function (v) { return Array.isArray(v) || ArrayBuffer.isView(v); };
+  if (!fd || fd.type !== 'scatter' || fd.visible !== true || !cd || !cd[0]) return null;
+  var node = last ? last.node : cd[0].node3 && cd[0].node3.node();
+  if (!node || !node.isConnected) return null;
+  var xa = fl[this._tyAxisName(fd.xaxis)], ya = fl[this._tyAxisName(fd.yaxis)];
+  var plain = function (a) { return a && (a.type === 'linear' || a.type === 'log'); };
+  var mode = fd.mode || '', marker = fd.marker || {}, line = fd.line || {};
+  var hasLines = mode.indexOf('lines') >= 0, hasMarkers = mode.indexOf('markers') >= 0;
+  var hasText = mode.indexOf('text') >= 0;
+  if (!plain(xa) || !plain(ya) || (fd.fill && fd.fill !== 'none') || (hasLines && line.shape !== 'linear') ||
+      fd.stackgroup || fd.ids || fd.texttemplate || fd.selectedpoints || marker.maxdisplayed > 0 ||
+      marker.angleref === 'previous' || (fd.error_x || {}).visible || (fd.error_y || {}).visible) return null;
+  var y = t.y, x = t.x;
+  if (!isArr(y) || (x !== undefined && !isArr(x))) return null;
+  var n = x === undefined ? y.length : Math.min(x.length, y.length);
+  var textOf = function (i) {  // what plotly writes (Lib.extractOption): an array's entry, else the one text
+    var v = isArr(t.text) ? t.text[i] : t.text;
+    return (v || v === 0) ? String(v) : '';
+  };
+  // per-point styles: each element keeps its own, so points may not come, go or change places
+  var font = fd.textfont || {}, mline = marker.line || {};
+  var perPoint = [marker.color, marker.size, marker.symbol, marker.opacity, marker.angle, mline.color, mline.width,
+                  fd.textposition, font.color, font.size, font.family, font.weight, font.style].some(isArr);
+  var plotinfo = (fl._plots || {})[xa._id + ya._id] || {};
+  var pts = [], valid = '';
+  for (var i = 0; i < n; i++) {
+    var cx = xa.d2c(x === undefined ? fd.x0 + i * fd.dx : x[i]), cy = ya.d2c(y[i]);
+    var px = xa.c2p(cx), py = ya.c2p(cy);
+    var ok = isFinite(px) && isFinite(py);
+    pts.push(ok ? {x: px, y: py, text: hasText ? textOf(i) : '',
+                   shown: !plotinfo.layerClipId || (xa.isPtWithinRange({x: cx}) && ya.isPtWithinRange({y: cy}))}
+                : null);
+    valid += ok ? '1' : '0';
+  }
+  var before = last ? last.valid : cd.map(function (d) {
+    return isFinite(xa.c2p(d.x)) && isFinite(ya.c2p(d.y)) ? '1' : '0';
+  }).join('');
+  if (perPoint && valid !== before) return null;
+  var sel = function (css) { return [].slice.call(node.querySelectorAll(css)); };
+  var plan = {j: j, t: t, node: node, pts: pts, valid: valid, lines: null, markers: null, texts: null};
+  if (hasLines) {
+    var segs = [], seg = [];
+    pts.forEach(function (p) {
+      if (p) seg.push(p.x + ',' + p.y);
+      else if (!fd.connectgaps && seg.length) { segs.push(seg); seg = []; }
+    });
+    if (seg.length) segs.push(seg);
+    plan.lines = {els: sel('g.lines > path.js-line'), d: segs.map(function (s) { return 'M' + s.join('L'); })};
+    if (!plan.lines.els.length && segs.length) return null;
+  }
+  var shown = pts.filter(function (p) { return p; });
+  if (hasMarkers) {
+    plan.markers = sel('g.points > path.point');
+    if (!plan.markers.length && shown.length) return null;
+  }
+  if (hasText) {
+    plan.texts = sel('g.text > g.textpoint');
+    var withText = plan.texts.filter(function (g) { return g.querySelector('text'); }), needs = false;
+    for (var k = 0; k < shown.length; k++) {
+      var el = plan.texts[k] && plan.texts[k].querySelector('text');
+      if (shown[k].text === (el ? el.getAttribute('data-unformatted') : '')) continue;
+      if (/[<>&\n\r]/.test(shown[k].text)) return null;  // new rich text: plotly's own converter
+      needs = needs || !el;  // a label where none was: a copy of another, if all look alike
+    }
+    if (needs && (perPoint || !withText.length)) return null;
+    plan.model = withText[0];
+  }
+  return plan;
+}
+_tyQuickDraw(plan) {
+  // elements for the points, as many as plotly's joins make: copies of the first, or the last ones removed
+  var fit = function (els, count, parent) {
+    while (els.length > count) els.pop().remove();
+    while (els.length < count) {
+      var copy = els[0].cloneNode(true);
+      parent.appendChild(copy);
+      els.push(copy);
+    }
+    return els;
+  };
+  var shown = plan.pts.filter(function (p) { return p; });
+  if (plan.lines) {
+    var lines = plan.lines;
+    if (lines.els.length) {
+      fit(lines.els, lines.d.length, lines.els[0].parentNode).forEach(function (el, k) {
+        el.setAttribute('d', lines.d[k]);
+      });
+    }
+  }
+  if (plan.markers && plan.markers.length) {
+    fit(plan.markers, shown.length, plan.markers[0].parentNode).forEach(function (el, k) {
+      el.setAttribute('transform', 'translate(' + shown[k].x + ',' + shown[k].y + ')');
+      if (shown[k].shown) el.removeAttribute('display'); else el.setAttribute('display', 'none');
+    });
+  }
+  if (plan.texts && (plan.texts.length || !shown.length)) {
+    var groups = plan.texts, parent = (groups[0] || plan.model || {}).parentNode;
+    while (groups.length > shown.length) groups.pop().remove();
+    while (groups.length < shown.length) {
+      var g = plan.model.cloneNode(true);
+      parent.appendChild(g);
+      groups.push(g);
+    }
+    groups.forEach(function (g, k) {
+      var p = shown[k], el = g.querySelector('text');
+      if (!p.text) { if (el) el.remove(); return; }
+      if (!el) {
+        el = plan.model.querySelector('text').cloneNode(true);
+        g.setAttribute('transform', plan.model.getAttribute('transform'));
+        g.appendChild(el);
+      }
+      if (el.getAttribute('data-unformatted') !== p.text) {
+        el.textContent = p.text;
+        el.setAttribute('data-unformatted', p.text);
+      }
+      el.setAttribute('x', p.x);
+      el.setAttribute('y', p.y);
+      el.querySelectorAll('tspan.line').forEach(function (ts) { ts.setAttribute('x', p.x); ts.setAttribute('y', p.y); });
+      if (p.shown) g.removeAttribute('display'); else g.setAttribute('display', 'none');
+    });
+  }
 }
 _tySplit(moving) {
   var P = __PLOTLY__, el = this.el, fl = el._fullLayout, fd = el._fullData, self = this;
