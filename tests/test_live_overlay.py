@@ -6,6 +6,7 @@ copy B without it (plotly redraws the whole figure on every change). After each 
 reader sees in A must be what B shows: the moving point where B's axes put it, the same axes, the same legend,
 the same title; and after a change the overlay cannot draw, a zoom or a resize, A is one figure again.
 """
+import base64
 import json
 
 import ipywidgets as widgets
@@ -15,7 +16,7 @@ import pytest
 from plotly.serializers import _py_to_js
 from plotly.utils import PlotlyJSONEncoder
 
-from tyshare_lib.viz.explorer import Explorer, Patch, _live_bundle
+from tyshare_lib.viz.explorer import Explorer, Patch, _live_bundle, apply_patch
 
 TRAITS = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle", "_py2js_relayout",
           "_py2js_update", "_py2js_animate", "_py2js_removeLayoutProps", "_py2js_removeTraceProps"]
@@ -409,3 +410,118 @@ def test_a_new_range_of_a_fixed_axis_moves_both_figures_and_keeps_the_overlay(ch
         assert errors == []
     finally:
         context.close()
+
+
+# ----------------------------------------------------------------------------- the quick move
+# Both copies' pictures, pixel by pixel: the number of pixels whose colour differs by more than a quarter of the range
+DIFF = """async ([a, b]) => {
+  const load = async s => {
+    const bitmap = await createImageBitmap(await (await fetch('data:image/png;base64,' + s)).blob());
+    const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  };
+  const A = await load(a), B = await load(b);
+  if (A.width !== B.width || A.height !== B.height) return -1;
+  let n = 0;
+  for (let i = 0; i < A.data.length; i += 4) {
+    if (Math.max(Math.abs(A.data[i] - B.data[i]), Math.abs(A.data[i + 1] - B.data[i + 1]),
+                 Math.abs(A.data[i + 2] - B.data[i + 2])) > 64) n++;
+  }
+  return n;
+}"""
+
+# what the small figure did since the last call: quick moves (live_figure.js) and plotly.js redraws of its traces
+COUNT = """id => {
+  const ov = document.querySelector('#' + id + ' .tyshare-live-overlay');
+  if (!ov) return null;
+  if (!ov.tyCount) {
+    ov.tyCount = {quick: 0, plotly: 0};
+    ov.on('tyshare_moved', () => ov.tyCount.quick++);
+    ov.on('plotly_update', () => ov.tyCount.plotly++);
+  }
+  const c = Object.assign({}, ov.tyCount);
+  ov.tyCount.quick = ov.tyCount.plotly = 0;
+  return c;
+}"""
+
+
+def pixels_differing(page):
+    shots = [base64.b64encode(page.locator(f"#{i}").screenshot()).decode() for i in "ab"]
+    return page.evaluate(DIFF, shots)
+
+
+def quick_explorer():
+    """Scatter traces of every kind the quick move takes: line segments between gaps, more of them as k grows;
+    markers with labels at both ends, more as k grows; markers with a colour each, moving; a label in rich text
+    that stays; points outside the axes (hidden); a log axis. At k = 7 a new label in rich text: plotly's turn,
+    after k = 1 in the test below, when the coloured markers (moved quickly at k = 1) stay where they are: plotly
+    redraws them from the small figure's data, which the quick move kept up to date."""
+    def update(k):
+        xs = [float(i) if i % 3 != 2 else None for i in range(k + 2)]
+        labels = [f"s{i}" if i in (0, k) else " " for i in range(k + 1)]  # (" ": see viz/recurrent.py _UNNAMED)
+        if k == 7:
+            labels[k] = "s<sub>7</sub>"
+        return Patch(traces={
+            0: dict(x=xs, y=[(i % 4) + 1.0 if x is not None else None for i, x in enumerate(xs)]),
+            1: dict(x=list(range(k + 1)), y=[0.5] * (k + 1), text=labels),
+            2: dict(y=[5.0, 6.0 + k % 2, 12.0 if k % 2 else 7.0]),  # the third leaves the axes at odd k
+            3: dict(x=[k / 2]),
+            4: dict(y=np.logspace(0, -k, 8))},
+            layout=dict(title=dict(text=f"k = {k}")))
+
+    fig = go.Figure([go.Scatter(mode="lines", line=dict(color="rgb(230, 159, 0)", width=3), name="segments"),
+                     go.Scatter(mode="markers+text", textposition="top center", marker=dict(size=14, color="white",
+                                line=dict(width=2, color="#444")), cliponaxis=False, name="steps"),
+                     go.Scatter(x=[2, 4, 6], y=[5, 6, 7], mode="markers", name="coloured",
+                                marker=dict(size=16, color=["#D55E00", "#0072B2", "#009E73"])),
+                     go.Scatter(x=[0.0], y=[3.0], mode="markers+text", text=["W<sub>x</sub>"], textposition="middle right",
+                                marker=dict(size=18, symbol="square", color=MARK), name="tensor"),
+                     go.Scatter(x=np.arange(8.0), mode="lines+markers", xaxis="x2", yaxis="y2", name="decay")],
+                    layout=dict(height=420, showlegend=False,
+                                xaxis=dict(domain=[0, 0.6], range=[-1, 8.5], autorange=False),  # k = 9: outside
+                                yaxis=dict(range=[-1, 9], autorange=False),
+                                xaxis2=dict(domain=[0.7, 1], range=[-1, 8], autorange=False),
+                                yaxis2=dict(anchor="x2", type="log", range=[-12, 1], autorange=False)))
+    explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
+    apply_patch(explorer.figure, update(1))
+    return explorer
+
+
+def test_the_quick_move_draws_what_plotly_draws(chromium):
+    """Every step of the quick move's figure, pixel for pixel as a whole redraw; moved by live_figure.js, not redrawn
+    by plotly.js, except where it cannot (a new label in rich text), and from there on quick again."""
+    context, page, a, b, errors = pair(chromium, quick_explorer)
+    try:
+        counts = {}
+        for k in (2, 3, 4, 8, 9, 5, 0, 1, 7, 6):
+            assert a.set(k=k) == ["_py2js_animate"]
+            b.set(k=k)
+            counts[k] = page.evaluate(COUNT, "a")
+            assert page.evaluate("() => !!document.querySelector('#a .tyshare-live-overlay')")
+            assert pixels_differing(page) == 0, k
+            assert visible_title(a.look()) == [f"k = {k}"]
+        moved_by_plotly = {k for k, c in counts.items() if c and c["plotly"]}
+        assert moved_by_plotly == {7}, counts
+        assert all(c["quick"] == 1 for k, c in counts.items() if k not in (2, 7)), counts  # (2: the split's)
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_the_unrolled_network_moves_quickly_as_plotly_draws_it(chromium):
+    """The recurrent chapter's explorer (twelve traces move at each step): quick moves only, and the picture of a
+    whole redraw, up and down in T (a node named at one T and unnamed at the next, and back)."""
+    from tyshare_lib.viz import recurrent as viz_rec
+
+    context, page, a, b, errors = pair(chromium, lambda: viz_rec.unrolled_explorer(T=5), width=900)
+    try:
+        for step, T in enumerate((6, 5, 4, 9, 3, 1, 2)):
+            assert a.set(T=T) == ["_py2js_animate"]
+            b.set(T=T)
+            count = page.evaluate(COUNT, "a")
+            assert step == 0 or count == {"quick": 1, "plotly": 0}, (T, count)
+            assert pixels_differing(page) == 0, T
+    finally:
+        context.close()
+    assert errors == []

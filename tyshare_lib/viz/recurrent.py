@@ -100,13 +100,16 @@ def compute_unrolled_graph(T: int) -> dict[str, list]:
     wh_edges = seg([((t - 1 + 0.22, _Y_H), (t - 0.22, _Y_H)) for t in ts])
     return dict(
         x_nodes=(ts, [_Y_X] * T, [_label("x", t, T) for t in ts]),
-        h_nodes=([0, *ts], [_Y_H] * (T + 1), [_label("h", t, T) if t != 1 else "" for t in range(T + 1)]),
+        h_nodes=([0, *ts], [_Y_H] * (T + 1), [_label("h", t, T) if t != 1 else _UNNAMED for t in range(T + 1)]),
         wx_edges=wx_edges, wh_edges=wh_edges,
         wx_marks=wx_mark, wh_marks=wh_mark, b_marks=b_mark,
         fan=(fan_x, fan_y), objects=objects)
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+# An unnamed node's label is a space, not "": plotly.js removes the label of a point whose text is "" and, when a
+# later redraw names that point again (T one step down: h₅ was unnamed at T = 6), draws nothing there.
+_UNNAMED = " "
 
 
 def _sub(t: int) -> str:
@@ -115,7 +118,7 @@ def _sub(t: int) -> str:
 
 def _label(name: str, t: int, T: int) -> str:
     """Only the first and last nodes are named: twenty names do not fit a phone's width."""
-    return f"{name}{_sub(t)}" if t <= 1 or t == T else ""
+    return f"{name}{_sub(t)}" if t <= 1 or t == T else _UNNAMED
 
 
 def _unrolled_patch(T: int, costs: UnrolledCosts) -> Patch:
