@@ -525,3 +525,51 @@ def test_the_unrolled_network_moves_quickly_as_plotly_draws_it(chromium):
     finally:
         context.close()
     assert errors == []
+
+
+def bars_explorer(barmode):
+    """Bars whose lengths change, in the given mode: three stacked horizontal bars over categories (the ALBERT
+    counter's), a zero-length one at k = 2, negative lengths at k = 6 ('relative' stacks them apart); a label
+    beside them; vertical bars with a label each at k = 5 only, in each other's places at k = 0 (plotly's turn
+    both); a title in two lines at k = 4."""
+    def update(k):
+        return Patch(traces={
+            0: dict(x=[1.0 + k, 2.0, 0.0 if k == 2 else 1.5]),
+            1: dict(x=[0.5 * k, -1.0 if k == 6 else 1.0, 2.0]),
+            2: dict(x=[1.0, 0.25 * k, 1.0]),
+            3: dict(x=[2.0 + 1.75 * k], text=[f"◀ {2 + 1.75 * k:.2f}"]),
+            4: dict(x=[1, 0] if k == 0 else [0, 1], y=[k, 10 - k],
+                    text=[str(k), str(10 - k)] if k == 5 else None)},
+            layout=dict(title=dict(text=f"k = {k}" if k != 4 else "k = 4<br>in two lines")))
+
+    fig = go.Figure([go.Bar(y=["a", "b", "c"], orientation="h", name=name) for name in ("one", "two", "three")]
+                    + [go.Scatter(y=["c"], mode="text", textposition="middle right", cliponaxis=False, name="total"),
+                       go.Bar(xaxis="x2", yaxis="y2", name="pair",
+                              marker=dict(color=MARK, line=dict(width=2, color="black")))],
+                    layout=dict(height=420, barmode=barmode, showlegend=False,
+                                xaxis=dict(domain=[0, 0.6], range=[-3, 22], autorange=False),
+                                xaxis2=dict(domain=[0.7, 1], range=[-0.6, 1.6], autorange=False),
+                                yaxis2=dict(anchor="x2", range=[0, 11], autorange=False)))
+    explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
+    apply_patch(explorer.figure, update(1))
+    return explorer
+
+
+@pytest.mark.parametrize("barmode", ["stack", "relative", "group"])
+def test_the_quick_move_draws_bars_as_plotly_does(chromium, barmode):
+    """Bars lengthen and shorten, stacked or side by side: pixel for pixel as a whole redraw; quick, except when a
+    bar gets a label (k = 5) and the step after it (its label goes), and when two bars change places (k = 0); a
+    title in two lines is plotly's to draw."""
+    context, page, a, b, errors = pair(chromium, lambda: bars_explorer(barmode))
+    try:
+        counts = {}
+        for k in (2, 3, 4, 6, 5, 7, 1, 0):
+            assert a.set(k=k) == ["_py2js_animate"]
+            b.set(k=k)
+            counts[k] = page.evaluate(COUNT, "a")
+            assert pixels_differing(page) == 0, k
+        assert {k for k, c in counts.items() if c and c["plotly"]} == {5, 7, 0}, counts
+        assert all(c["quick"] == 1 for k, c in counts.items() if k not in (2, 5, 7, 0)), counts
+    finally:
+        context.close()
+    assert errors == []
