@@ -573,3 +573,38 @@ def test_the_quick_move_draws_bars_as_plotly_does(chromium, barmode):
     finally:
         context.close()
     assert errors == []
+
+
+def labelled_bars_explorer(anchor):
+    """Grouped bars with their counts inside (the embeddings chapter's), on a log axis, the labels one size
+    (layout.uniformtext; hidden below its minsize) and anchored at ``anchor``: as k grows, some bars grow
+    too short for their labels (shrunk, turned) and others long enough; one is too short for its label at
+    k < 3 (hidden) and long enough after."""
+    def update(k):
+        one, two = [10.0 ** (1 + k / 3), 30.0, 10.0 ** (4 - k / 3)], [10.0 ** (k / 10 - 0.45), 10.0 ** (k / 2), 500.0]
+        return Patch(traces={0: dict(y=one, text=[f"{v:,.0f} in all" for v in one]),
+                             1: dict(y=two, text=[f"{v:,.1f} units" for v in two])},
+                     layout=dict(title=dict(text=f"k = {k}")))
+
+    fig = go.Figure([go.Bar(x=["a", "b", "c"], textposition="inside", insidetextanchor=anchor, name=name,
+                            textfont=dict(size=16)) for name in ("one", "two")],
+                    layout=dict(height=420, barmode="group", showlegend=False, uniformtext=dict(mode="hide", minsize=11),
+                                yaxis=dict(type="log", range=[-0.5, 5], autorange=False)))
+    explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
+    apply_patch(explorer.figure, update(1))
+    return explorer
+
+
+@pytest.mark.parametrize("anchor", ["end", "middle", "start"])
+def test_the_quick_move_places_labels_inside_bars_as_plotly_does(chromium, anchor):
+    context, page, a, b, errors = pair(chromium, lambda: labelled_bars_explorer(anchor))
+    try:
+        for step, k in enumerate((2, 3, 5, 9, 6, 0, 1, 4)):
+            assert a.set(k=k) == ["_py2js_animate"]
+            b.set(k=k)
+            count = page.evaluate(COUNT, "a")
+            assert step == 0 or count == {"quick": 1, "plotly": 0}, (k, count)
+            assert pixels_differing(page) == 0, k
+    finally:
+        context.close()
+    assert errors == []

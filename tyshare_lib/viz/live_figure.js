@@ -116,6 +116,7 @@ _tyQuick(ov, traces, keys) {
     if (!plan) return false;
     plans.push(plan);
   }
+  this._tyBarLabels(plans, gd._fullLayout);
   plans.forEach(function (plan) {
     self._tyQuickDraw(plan);
     ov.quick[plan.j] = {node: plan.node, valid: plan.valid};
@@ -230,8 +231,14 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
   var texts = [fd.text, t.text].reduce(function (all, v) { return all.concat(isArr(v) ? [].slice.call(v) : [v]); }, []);
   var hasText = fd.textposition !== 'none' && (fd.texttemplate || t.texttemplate ||  // a bar's label, then or now
                                                texts.some(function (v) { return v || v === 0; }));
+  // labels inside the bars (the embeddings chapter's counts), in plain text: placed as bar/plot.js places them
+  var inside = hasText && fd.textposition === 'inside' && !fd.texttemplate && !t.texttemplate &&
+    !texts.some(function (v) { return /[<>&\n\r]/.test(String(v)); });
+  if (inside && (fl.uniformtext || {}).mode && gd._fullData.some(function (o) {  // one size for all the labels:
+    return o.type === 'bar' && o.visible === true && ctx.changed.indexOf(o.index) < 0;  // all of them are placed
+  })) return null;
   var mline = (fd.marker || {}).line || {};
-  if (!sa || (sa.type !== 'linear' && sa.type !== 'log') || !pa || fl.barnorm || hasText || fd.ids ||
+  if (!sa || (sa.type !== 'linear' && sa.type !== 'log') || !pa || fl.barnorm || (hasText && !inside) || fd.ids ||
       (fd.base !== undefined && fd.base !== null) || (fd.marker || {}).cornerradius ||
       (fd.error_x || {}).visible || (fd.error_y || {}).visible) return null;
   var n = cd.length, sizes = t[sk];
@@ -259,7 +266,7 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
       }
     }
   }
-  var d = [];
+  var d = [], labels = [];
   for (i = 0; i < n; i++) {
     var size = sa.d2c(sizes[i]), base = fl.barmode === 'relative' && size < 0 ? down[i] : up[i];
     var s0 = sa.c2p(base, true), s1 = sa.c2p(base + size, true);
@@ -268,8 +275,90 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
     var width = cd[i].mlw !== undefined ? cd[i].mlw : mline.width;
     var blank = (s1 - s0 === 0 && !width) || ![x0, x1, y0, y1].every(isFinite);
     d.push(blank ? 'M0,0Z' : 'M' + x0 + ',' + y0 + 'V' + y1 + 'H' + x1 + 'V' + y0 + 'Z');  // a static plot's
+    if (!inside) continue;
+    var text = isArr(t.text) ? t.text[i] : t.text;
+    text = (text || text === 0) ? String(text) : '';
+    var el = els[i].parentNode.querySelector('text.bartext');
+    if (text && !el) return null;  // a label where none was (plotly made it for an empty bar): plotly's turn
+    if (text && !document.querySelector('#js-plotly-tester .js-reference-point')) return null;
+    if (sa.type === 'log' && base <= 0) {  // a bar from 0 on a log axis: its label measured from the axis end
+      var low = sa.range[0] < sa.range[1];
+      if (h) x0 = low ? 0 : sa._length; else y0 = low ? sa._length : 0;
+    }
+    labels.push({el: el, text: blank || x0 === x1 || y0 === y1 ? '' : text, x0: x0, x1: x1, y0: y0, y1: y1});
   }
-  return {j: j, t: t, node: node, valid: null, bars: {els: els, d: d}};
+  return {j: j, t: t, node: node, valid: null, bars: {els: els, d: d, labels: labels, h: h, fd: fd}};
+}
+_tyBarLabels(plans, fl) {
+  // bar/plot.js toMoveInsideBar and Lib.getTextTransform, for bars with square corners: each label rotated by 90
+  // degrees when it fits its bar better so ('auto'), shrunk to fit ('constraintext'), at the bar's end, middle or
+  // start ('insidetextanchor'), 3 px in; then uniform_text.js: with layout.uniformtext, every label at the size of
+  // the smallest one shown, those smaller than its minsize hidden ('hide')
+  var PAD = 3, placed = [], uniform = fl.uniformtext || {};
+  var tester = document.getElementById('js-plotly-tester');
+  var measure = function (el) {  // Drawing.bBox: a copy at (0, 0), untransformed, in plotly's tester
+    var copy = el.cloneNode(true);
+    copy.removeAttribute('transform');
+    [copy].concat([].slice.call(copy.querySelectorAll('tspan.line'))).forEach(function (e) {
+      e.setAttribute('x', 0);
+      e.setAttribute('y', 0);
+    });
+    tester.appendChild(copy);
+    var r = copy.getBoundingClientRect(), ref = tester.querySelector('.js-reference-point').getBoundingClientRect();
+    tester.removeChild(copy);
+    return {x: r.left - ref.left, y: r.top - ref.top, width: r.width, height: r.height};
+  };
+  plans.forEach(function (plan) {
+    if (!plan.bars) return;
+    var h = plan.bars.h, fd = plan.bars.fd;
+    plan.bars.labels.forEach(function (label) {
+      var el = label.el, x0 = label.x0, x1 = label.x1, y0 = label.y0, y1 = label.y1;
+      if (!label.text) { if (el) el.remove(); return; }
+      if (el.getAttribute('data-unformatted') !== label.text) {
+        el.textContent = label.text;
+        el.setAttribute('data-unformatted', label.text);
+      }
+      el.style.display = '';  // (svg_text_utils.convertToTspans shows a label hidden last time, before it is measured)
+      var bb = measure(el), w = bb.width, ht = bb.height;
+      if (w <= 0 || ht <= 0) { el.remove(); return; }
+      var lx = Math.abs(x1 - x0), ly = Math.abs(y1 - y0);
+      var pad = lx > 2 * PAD && ly > 2 * PAD ? PAD : 0;
+      lx -= 2 * pad; ly -= 2 * pad;
+      var angle = fd.textangle, rotate = angle === 'auto' ? 0 : (angle || 0);
+      if (angle === 'auto' && !(w <= lx && ht <= ly) && (w > lx || ht > ly) &&
+          (!(w > ly || ht > lx) || ((w < ht) !== (lx < ly)))) rotate += 90;
+      var a = Math.PI / 180 * rotate, sin = Math.abs(Math.sin(a)), cos = Math.abs(Math.cos(a));
+      var tx = w * cos + ht * sin, ty = w * sin + ht * cos;
+      var constrained = fd.constraintext === 'both' || fd.constraintext === 'inside';
+      var tr = {el: el, rotate: rotate, scale: constrained ? Math.min(1, lx / tx, ly / ty) : 1,
+                textX: (bb.x + bb.x + w) / 2, textY: bb.y + ht / 2, targetX: (x0 + x1) / 2, targetY: (y0 + y1) / 2,
+                anchorX: 0, anchorY: 0, fontSize: parseFloat(el.style.fontSize)};
+      var anchor = fd.insidetextanchor || 'end';
+      if (anchor === 'start' || anchor === 'end') {
+        var extra = (h ? tx : ty) / 2, dir = h ? (x0 < x1 ? 1 : -1) : (y0 < y1 ? 1 : -1), sign = anchor === 'start' ? -1 : 1;
+        if (h) { tr.targetX = anchor === 'start' ? x0 + dir * pad : x1 - dir * pad; tr.anchorX = sign * dir * extra; }
+        else { tr.targetY = anchor === 'start' ? y0 + dir * pad : y1 - dir * pad; tr.anchorY = sign * dir * extra; }
+      }
+      placed.push(tr);
+    });
+  });
+  if (uniform.mode) {
+    var smallest = Infinity;
+    placed.forEach(function (tr) {
+      var size = tr.scale * tr.fontSize;
+      tr.hide = size < uniform.minsize;
+      if (!tr.hide) smallest = Math.min(smallest, Math.max(size, uniform.minsize));
+    });
+    placed.forEach(function (tr) { tr.scale = uniform.mode === 'hide' && tr.hide ? 0 : smallest / tr.fontSize; });
+  }
+  placed.forEach(function (tr) {
+    var scale = !tr.scale ? 0 : Math.min(tr.scale, 1);
+    var dx = tr.targetX - scale * (tr.textX + tr.anchorX), dy = tr.targetY - scale * (tr.textY + tr.anchorY);
+    tr.el.setAttribute('transform', (dx || dy ? 'translate(' + dx + ',' + dy + ')' : '') +
+      (scale !== 1 ? 'scale(' + scale + ')' : '') +
+      (tr.rotate ? 'rotate(' + tr.rotate + ' ' + tr.textX + ' ' + tr.textY + ')' : ''));
+    tr.el.style.display = scale ? '' : 'none';
+  });
 }
 _tyQuickDraw(plan) {
   // elements for the points, as many as plotly's joins make: copies of the first, or the last ones removed
@@ -282,7 +371,7 @@ _tyQuickDraw(plan) {
     }
     return els;
   };
-  if (plan.bars) {
+  if (plan.bars) {  // (their labels: _tyBarLabels, all bars' together)
     plan.bars.els.forEach(function (el, k) { el.setAttribute('d', plan.bars.d[k]); });
     return;
   }
