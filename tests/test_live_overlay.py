@@ -475,7 +475,8 @@ def quick_explorer():
                                 line=dict(width=2, color="#444")), cliponaxis=False, name="steps"),
                      go.Scatter(x=[2, 4, 6], y=[5, 6, 7], mode="markers", name="coloured",
                                 marker=dict(size=16, color=["#D55E00", "#0072B2", "#009E73"])),
-                     go.Scatter(x=[0.0], y=[3.0], mode="markers+text", text=["W<sub>x</sub>"], textposition="middle right",
+                     go.Scatter(x=[0.0], y=[3.0], mode="markers+text", text=["W<sub>x</sub>"],
+                                textposition="middle right",
                                 marker=dict(size=18, symbol="square", color=MARK), name="tensor"),
                      go.Scatter(x=np.arange(8.0), mode="lines+markers", xaxis="x2", yaxis="y2", name="decay")],
                     layout=dict(height=420, showlegend=False,
@@ -588,7 +589,8 @@ def labelled_bars_explorer(anchor):
 
     fig = go.Figure([go.Bar(x=["a", "b", "c"], textposition="inside", insidetextanchor=anchor, name=name,
                             textfont=dict(size=16)) for name in ("one", "two")],
-                    layout=dict(height=420, barmode="group", showlegend=False, uniformtext=dict(mode="hide", minsize=11),
+                    layout=dict(height=420, barmode="group", showlegend=False,
+                                uniformtext=dict(mode="hide", minsize=11),
                                 yaxis=dict(type="log", range=[-0.5, 5], autorange=False)))
     explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
     apply_patch(explorer.figure, update(1))

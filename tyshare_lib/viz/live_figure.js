@@ -10,8 +10,9 @@
 // a small figure laid exactly over it (same size, plot area, axes and categories, the axes drawn invisible) holds
 // the moving traces, every trace plotly draws above them on their subplots, the shapes drawn above traces there,
 // and the title. Every later such change redraws only the small figure (and, for a new range of a fixed axis,
-// moves that axis in both). Anything else (a change from Python, a zoom, a legend click, a resize, the pointer
-// over the figure: hover needs the real traces) merges the two back.
+// moves that axis in both), or, where it can, moves its elements without plotly.js (the quick move, below).
+// Anything else (a change from Python, a zoom, a legend click, a resize, the pointer over the figure: hover needs
+// the real traces) merges the two back.
 _tyDefer(k, id) {
   var s = this;
   s._tyIds = s._tyIds || {};
@@ -79,7 +80,7 @@ _tyOverlay(msg) {
   var axes = {};
   Object.keys(lay).forEach(function (k) { if (/^[xy]axis\d*\./.test(k)) axes[k] = self._tyClone(lay[k]); });
   if (Object.keys(axes).length) this._tyOwn(function () { return P.relayout(el, axes); });
-  // scatter traces whose points alone moved, with at most a new title: moved here, in the small figure's SVG
+  // traces whose points or bars alone moved, with at most a new title: moved here, in the small figure's SVG
   var layKeys = Object.keys(lay);
   if (!Object.keys(axes).length && layKeys.every(function (k) { return k === 'title.text'; }) &&
       this._tyQuick(ov, traces, keys)) {
@@ -94,14 +95,16 @@ _tyOverlay(msg) {
 // A quick move. plotly.js redraws a whole figure for any change of data, about 2.5 ms a scatter trace on this
 // machine (defaults, calcdata, every element), more in JupyterLab's page; a key press of the unrolled RNN moves
 // twelve. When every changed trace is a scatter trace whose x, y or text alone changed, or a bar trace whose lengths
-// alone changed, on linear, log or category axes (no new category), the small figure's elements are moved here as
-// plotly.js places them (Drawing.translatePoint: a marker translated to (c2p(x), c2p(y)), a label's x and y set
-// there, its group keeping plotly's offset; one path per line segment; bar/plot.js's rectangle from s0 to s1,
-// stacked as plotly stacks; a title's new text in plotly's element), and
-// the model's values go into the small figure's data, from which plotly redraws it whenever it next does. A trace
-// it cannot move so (a fill, a shape other than linear, rich text, per-point styles with points coming or going, a
-// bar's text or new positions, an element to copy missing) makes it return false before anything is touched: plotly
-// redraws as before.
+// (and the plain labels inside them) alone changed, on linear, log or category axes (no new category), the small
+// figure's elements are moved here as plotly.js places them (Drawing.translatePoint: a marker translated to
+// (c2p(x), c2p(y)), a label's x and y set there, its group keeping plotly's offset; one path per line segment;
+// bar/plot.js's rectangle from s0 to s1, stacked as plotly stacks, and its label as _tyBarLabels says; a title's
+// new text in plotly's element), and the model's values go into the small figure's data, from which plotly redraws
+// it whenever it next does. A trace it cannot move so (a fill, a shape other than linear, rich text, per-point
+// styles with points coming or going, a bar's label outside it, bars in new places, an element to copy missing)
+// makes it return false before anything is touched: plotly redraws as before. The tests compare the two pixel for
+// pixel (tests/test_live_overlay.py); lines of many nearly straight points may differ by a pixel's antialiasing,
+// where plotly.js leaves some points out, until the next whole redraw.
 _tyQuick(ov, traces, keys) {
   var gd = ov.div, self = this;
   if (!gd._fullLayout || !gd.calcdata) return false;
@@ -176,7 +179,9 @@ _tyQuickPlan(gd, j, t, last, ctx) {
   var perPoint = [marker.color, marker.size, marker.symbol, marker.opacity, marker.angle, mline.color, mline.width,
                   fd.textposition, font.color, font.size, font.family, font.weight, font.style].some(isArr);
   var plotinfo = (fl._plots || {})[xa._id + ya._id] || {};
-  var newCategory = function (a, c, v) { return a.type === 'category' && v !== null && v !== undefined && !isFinite(c); };
+  var newCategory = function (a, c, v) {
+    return a.type === 'category' && v !== null && v !== undefined && !isFinite(c);
+  };
   var pts = [], valid = '';
   for (var i = 0; i < n; i++) {
     var cx = xa.d2c(x === undefined ? fd.x0 + i * fd.dx : x[i]), cy = ya.d2c(y[i]);
@@ -335,7 +340,8 @@ _tyBarLabels(plans, fl) {
                 anchorX: 0, anchorY: 0, fontSize: parseFloat(el.style.fontSize)};
       var anchor = fd.insidetextanchor || 'end';
       if (anchor === 'start' || anchor === 'end') {
-        var extra = (h ? tx : ty) / 2, dir = h ? (x0 < x1 ? 1 : -1) : (y0 < y1 ? 1 : -1), sign = anchor === 'start' ? -1 : 1;
+        var extra = (h ? tx : ty) / 2, dir = h ? (x0 < x1 ? 1 : -1) : (y0 < y1 ? 1 : -1);
+        var sign = anchor === 'start' ? -1 : 1;
         if (h) { tr.targetX = anchor === 'start' ? x0 + dir * pad : x1 - dir * pad; tr.anchorX = sign * dir * extra; }
         else { tr.targetY = anchor === 'start' ? y0 + dir * pad : y1 - dir * pad; tr.anchorY = sign * dir * extra; }
       }
@@ -412,7 +418,10 @@ _tyQuickDraw(plan) {
       }
       el.setAttribute('x', p.x);
       el.setAttribute('y', p.y);
-      el.querySelectorAll('tspan.line').forEach(function (ts) { ts.setAttribute('x', p.x); ts.setAttribute('y', p.y); });
+      el.querySelectorAll('tspan.line').forEach(function (ts) {
+        ts.setAttribute('x', p.x);
+        ts.setAttribute('y', p.y);
+      });
       if (p.shown) g.removeAttribute('display'); else g.setAttribute('display', 'none');
     });
   }
