@@ -123,8 +123,8 @@ _tyQuick(ov, traces, keys) {
   plans.forEach(function (plan) {
     self._tyQuickDraw(plan);
     ov.quick[plan.j] = {node: plan.node, valid: plan.valid};
-    ['x', 'y', 'text'].forEach(function (k) {
-      if (k in plan.t) gd.data[plan.j][k] = self._tyClone(plan.t[k]);
+    ['x', 'y', 'text'].forEach(function (k) {  // (a property Python removed goes from the small figure's data too)
+      if (k in plan.t) gd.data[plan.j][k] = self._tyClone(plan.t[k]); else delete gd.data[plan.j][k];
     });
   });
   return true;
@@ -283,6 +283,7 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
     if (!inside) continue;
     var text = isArr(t.text) ? t.text[i] : t.text;
     text = (text || text === 0) ? String(text) : '';
+    if (blank || x0 === x1 || y0 === y1) text = '';  // no label in an empty bar
     var el = els[i].parentNode.querySelector('text.bartext');
     if (text && !el) return null;  // a label where none was (plotly made it for an empty bar): plotly's turn
     if (text && !document.querySelector('#js-plotly-tester .js-reference-point')) return null;
@@ -290,7 +291,7 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
       var low = sa.range[0] < sa.range[1];
       if (h) x0 = low ? 0 : sa._length; else y0 = low ? sa._length : 0;
     }
-    labels.push({el: el, text: blank || x0 === x1 || y0 === y1 ? '' : text, x0: x0, x1: x1, y0: y0, y1: y1});
+    labels.push({el: el, text: text, x0: x0, x1: x1, y0: y0, y1: y1});
   }
   return {j: j, t: t, node: node, valid: null, bars: {els: els, d: d, labels: labels, h: h, fd: fd}};
 }
