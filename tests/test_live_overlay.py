@@ -610,3 +610,40 @@ def test_the_quick_move_places_labels_inside_bars_as_plotly_does(chromium, ancho
     finally:
         context.close()
     assert errors == []
+
+
+def image_explorer(reversed_rows):
+    """A heatmap whose values change, on a fixed colour scale (the continuum chapter's filter): values beyond
+    zmin and zmax, a missing one; rows upward or, as an image's, downward; a marker moving over it."""
+    def update(k):
+        z = [[(i * 5 + j - 12) * k / 20 for j in range(5)] for i in range(4)]
+        z[1][2] = None if k % 2 else z[1][2]
+        return Patch(traces={0: dict(z=z), 1: dict(x=[k / 2], y=[1.5])}, layout=dict(title=dict(text=f"k = {k}")))
+
+    fig = go.Figure([go.Heatmap(z=[[0.0] * 5] * 4, zmin=-1.5, zmax=2.5, showscale=False,
+                                colorscale=[[0, "#0072B2"], [0.3, "white"], [1, "rgb(213, 94, 0)"]]),
+                     go.Scatter(mode="markers", marker=dict(size=14, color=MARK), name="mark")],
+                    layout=dict(height=400, showlegend=False, xaxis=dict(range=[-0.5, 4.5], autorange=False),
+                                yaxis=dict(range=[3.5, -0.5] if reversed_rows else [-0.5, 3.5], autorange=False)))
+    explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
+    apply_patch(explorer.figure, update(1))
+    return explorer
+
+
+@pytest.mark.parametrize("reversed_rows", [False, True], ids=["rows-up", "rows-down"])
+def test_the_quick_move_draws_an_image_as_plotly_does(chromium, reversed_rows):
+    context, page, a, b, errors = pair(chromium, lambda: image_explorer(reversed_rows))
+    try:
+        for step, k in enumerate((2, 3, 9, 0, 5, 8)):
+            assert a.set(k=k) == ["_py2js_animate"]
+            b.set(k=k)
+            count = page.evaluate(COUNT, "a")
+            assert step == 0 or count == {"quick": 1, "plotly": 0}, (k, count)
+            assert pixels_differing(page) == 0, k
+            hrefs = page.evaluate("""() => ['a', 'b'].map(id => [...document.querySelectorAll('#' + id + ' .hm image')]
+              .map(e => e.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || e.getAttribute('href'))
+              .filter(h => h))""")
+            assert len(hrefs[0]) == 1 and hrefs[0] == hrefs[1], k  # the same picture, byte for byte
+    finally:
+        context.close()
+    assert errors == []

@@ -94,12 +94,13 @@ _tyOverlay(msg) {
 }
 // A quick move. plotly.js redraws a whole figure for any change of data, about 2.5 ms a scatter trace on this
 // machine (defaults, calcdata, every element), more in JupyterLab's page; a key press of the unrolled RNN moves
-// twelve. When every changed trace is a scatter trace whose x, y or text alone changed, or a bar trace whose lengths
-// (and the plain labels inside them) alone changed, on linear, log or category axes (no new category), the small
-// figure's elements are moved here as plotly.js places them (Drawing.translatePoint: a marker translated to
-// (c2p(x), c2p(y)), a label's x and y set there, its group keeping plotly's offset; one path per line segment;
-// bar/plot.js's rectangle from s0 to s1, stacked as plotly stacks, and its label as _tyBarLabels says; a title's
-// new text in plotly's element), and the model's values go into the small figure's data, from which plotly redraws
+// twelve. When every changed trace is a scatter trace whose x, y or text alone changed, a bar trace whose lengths
+// (and the plain labels inside them) alone changed, on linear, log or category axes (no new category), or a heatmap
+// whose values alone changed, the small figure's elements are moved here as plotly.js places them
+// (Drawing.translatePoint: a marker translated to (c2p(x), c2p(y)), a label's x and y set there, its group keeping
+// plotly's offset; one path per line segment; bar/plot.js's rectangle from s0 to s1, stacked as plotly stacks, and
+// its label as _tyBarLabels says; the heatmap's picture as _tyQuickImage paints it; a title's new text in plotly's
+// element), and the model's values go into the small figure's data, from which plotly redraws
 // it whenever it next does. A trace it cannot move so (a fill, a shape other than linear, rich text, per-point
 // styles with points coming or going, a bar's label outside it, bars in new places, an element to copy missing)
 // makes it return false before anything is touched: plotly redraws as before. The tests compare the two pixel for
@@ -108,7 +109,7 @@ _tyOverlay(msg) {
 _tyQuick(ov, traces, keys) {
   var gd = ov.div, self = this;
   if (!gd._fullLayout || !gd.calcdata) return false;
-  if (!keys.every(function (k) { return k === 'x' || k === 'y' || k === 'text'; })) return false;
+  if (!keys.every(function (k) { return k === 'x' || k === 'y' || k === 'text' || k === 'z'; })) return false;
   var data = this.model.get('_widget_data');
   ov.quick = ov.quick || {};
   var ctx = {data: data, moving: ov.moving, changed: traces.map(function (i) { return ov.moving.indexOf(i); })};
@@ -123,7 +124,7 @@ _tyQuick(ov, traces, keys) {
   plans.forEach(function (plan) {
     self._tyQuickDraw(plan);
     ov.quick[plan.j] = {node: plan.node, valid: plan.valid};
-    ['x', 'y', 'text'].forEach(function (k) {  // (a property Python removed goes from the small figure's data too)
+    (plan.image ? ['z'] : ['x', 'y', 'text']).forEach(function (k) {  // (a property Python removed: gone too)
       if (k in plan.t) gd.data[plan.j][k] = self._tyClone(plan.t[k]); else delete gd.data[plan.j][k];
     });
   });
@@ -159,7 +160,8 @@ _tyQuickPlan(gd, j, t, last, ctx) {
   if (!node || !node.isConnected) return null;
   var xa = fl[this._tyAxisName(fd.xaxis)], ya = fl[this._tyAxisName(fd.yaxis)];
   if (fd.type === 'bar') return this._tyQuickBars(gd, j, t, node, xa, ya, ctx);
-  if (fd.type !== 'scatter') return null;
+  if (fd.type === 'heatmap') return this._tyQuickImage(gd, j, t, node, xa, ya);
+  if (fd.type !== 'scatter' || 'z' in (t || {}) && !this._tySame(t.z, gd.data[j].z)) return null;
   var plain = function (a) { return a && (a.type === 'linear' || a.type === 'log' || a.type === 'category'); };
   var mode = fd.mode || '', marker = fd.marker || {}, line = fd.line || {};
   var hasLines = mode.indexOf('lines') >= 0, hasMarkers = mode.indexOf('markers') >= 0;
@@ -295,6 +297,59 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
   }
   return {j: j, t: t, node: node, valid: null, bars: {els: els, d: d, labels: labels, h: h, fd: fd}};
 }
+_tyQuickImage(gd, j, t, node, xa, ya) {
+  // a heatmap whose values alone changed, drawn as heatmap/plot.js draws one with square bricks (its 'fast' way: one
+  // canvas pixel a brick, the image pixelated): each value's colour on the trace's colour scale between zmin and
+  // zmax (Colorscale.makeColorScaleFunc: d3's clamped piecewise-linear scale over [r, g, b, a], rgb rounded)
+  var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr, self = this;
+  var img = node.querySelector('image'), z = t.z;
+  if (!img || !/pixelated/.test(img.getAttribute('style') || '') || fd.zsmooth || fd.texttemplate || fd.zauto ||
+      fd.reversescale || !isArr(fd.colorscale) || !isArr(z) || !isArr(cd0.z) || z.length !== cd0.z.length ||
+      ['x', 'y', 'zmin', 'zmax', 'text'].some(function (k) { return !self._tySame(t[k], gd.data[j][k]); })) return null;
+  var n = cd0.z[0].length, m = z.length;
+  for (var r = 0; r < m; r++) if (!isArr(z[r]) || z[r].length !== n) return null;
+  var px = function (a, edges) {  // heatmap/plot.js: whether the image runs against the axis
+    var lo, hi;
+    for (var i = 0; lo === undefined && i < edges.length - 1; i++) lo = a.c2p(edges[i]);
+    for (i = edges.length - 1; hi === undefined && i > 0; i--) hi = a.c2p(edges[i]);
+    return hi < lo;
+  };
+  var xrev = px(xa, cd0.x), yrev = px(ya, cd0.y);
+  var ctx = document.createElement('canvas').getContext('2d');
+  var rgba = function (c) {  // tinycolor's [r, g, b, a], read back from a canvas
+    ctx.fillStyle = '#000';
+    ctx.fillStyle = c;
+    var v = ctx.fillStyle;
+    var hex = function (k) { return parseInt(v.slice(k, k + 2), 16); };
+    if (v.charAt(0) === '#') return [hex(1), hex(3), hex(5), 1];
+    var parts = v.replace(/[^\d.,]/g, '').split(',').map(Number);
+    return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+  };
+  var lo = fd.zmin, hi = fd.zmax, scale = fd.colorscale;
+  var domain = scale.map(function (sc) { return lo + sc[0] * (hi - lo); });
+  var range = scale.map(function (sc) { return rgba(sc[1]); });
+  var colour = function (v) {
+    if (typeof v !== 'number' || !isFinite(v)) return [0, 0, 0, 0];
+    var k = domain.length - 1, i = 1;
+    while (i < k && domain[i] <= v) i++;  // d3.bisect(domain, v, 1, k)
+    var a = domain[i - 1], b = domain[i] - a || 1 / (domain[i] - a), f = Math.max(0, Math.min(1, (v - a) / b));
+    return range[i - 1].map(function (c0, q) {
+      var c = c0 * (1 - f) + range[i][q] * f;
+      return q < 3 ? Math.round(c) : Math.round(c * 255);
+    });
+  };
+  var canvas = document.createElement('canvas');
+  canvas.width = n;
+  canvas.height = m;
+  var c2 = canvas.getContext('2d'), pixels = c2.createImageData(n, m);
+  for (r = 0; r < m; r++) {
+    for (var q = 0; q < n; q++) {
+      var at = ((yrev ? m - 1 - r : r) * n + (xrev ? n - 1 - q : q)) * 4, c = colour(z[r][q]);
+      pixels.data[at] = c[0]; pixels.data[at + 1] = c[1]; pixels.data[at + 2] = c[2]; pixels.data[at + 3] = c[3];
+    }
+  }
+  return {j: j, t: t, node: node, valid: null, image: {el: img, canvas: canvas, pixels: pixels}};
+}
 _tyBarLabels(plans, fl) {
   // bar/plot.js toMoveInsideBar and Lib.getTextTransform, for bars with square corners: each label rotated by 90
   // degrees when it fits its bar better so ('auto'), shrunk to fit ('constraintext'), at the bar's end, middle or
@@ -378,6 +433,12 @@ _tyQuickDraw(plan) {
     }
     return els;
   };
+  if (plan.image) {
+    plan.image.canvas.getContext('2d').putImageData(plan.image.pixels, 0, 0);
+    var url = plan.image.canvas.toDataURL('image/png');
+    plan.image.el.setAttributeNS('http://www.w3.org/1999/xlink', 'xlink:href', url);
+    return;
+  }
   if (plan.bars) {  // (their labels: _tyBarLabels, all bars' together)
     plan.bars.els.forEach(function (el, k) { el.setAttribute('d', plan.bars.d[k]); });
     return;
