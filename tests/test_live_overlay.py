@@ -451,6 +451,32 @@ def pixels_differing(page):
     return page.evaluate(DIFF, shots)
 
 
+def walk(chromium, make, control, values, width=700, also=None):
+    """Both copies of ``make()`` moved through ``values`` of ``control``: at each step copy A gets an overlay
+    message, the two look the same pixel for pixel, and ``also(page, a, value)`` holds. Returns what the small
+    figure did at each step ({value: COUNT}; the first step's counts nothing: COUNT starts listening there)."""
+    context, page, a, b, errors = pair(chromium, make, width)
+    try:
+        counts = {}
+        for v in values:
+            assert a.set(**{control: v}) == ["_py2js_animate"]
+            b.set(**{control: v})
+            counts[v] = page.evaluate(COUNT, "a")
+            assert pixels_differing(page) == 0, v
+            if also:
+                also(page, a, v)
+    finally:
+        context.close()
+    assert errors == []
+    return counts
+
+
+def quick_after_the_first(counts):
+    """Every step after the first a quick move, none a plotly redraw of the small figure."""
+    later = list(counts.items())[1:]
+    assert all(c == {"quick": 1, "plotly": 0} for _, c in later), counts
+
+
 def quick_explorer():
     """Scatter traces of every kind the quick move takes: line segments between gaps, more of them as k grows;
     markers with labels at both ends, more as k grows; markers with a colour each, moving; a label in rich text
@@ -492,22 +518,14 @@ def quick_explorer():
 def test_the_quick_move_draws_what_plotly_draws(chromium):
     """Every step of the quick move's figure, pixel for pixel as a whole redraw; moved by live_figure.js, not redrawn
     by plotly.js, except where it cannot (a new label in rich text), and from there on quick again."""
-    context, page, a, b, errors = pair(chromium, quick_explorer)
-    try:
-        counts = {}
-        for k in (2, 3, 4, 8, 9, 5, 0, 1, 7, 6):
-            assert a.set(k=k) == ["_py2js_animate"]
-            b.set(k=k)
-            counts[k] = page.evaluate(COUNT, "a")
-            assert page.evaluate("() => !!document.querySelector('#a .tyshare-live-overlay')")
-            assert pixels_differing(page) == 0, k
-            assert visible_title(a.look()) == [f"k = {k}"]
-        moved_by_plotly = {k for k, c in counts.items() if c and c["plotly"]}
-        assert moved_by_plotly == {7}, counts
-        assert all(c["quick"] == 1 for k, c in counts.items() if k not in (2, 7)), counts  # (2: the split's)
-    finally:
-        context.close()
-    assert errors == []
+    def split_with_its_title(page, a, k):
+        assert page.evaluate("() => !!document.querySelector('#a .tyshare-live-overlay')")
+        assert visible_title(a.look()) == [f"k = {k}"]
+
+    counts = walk(chromium, quick_explorer, "k", (2, 3, 4, 8, 9, 5, 0, 1, 7, 6), also=split_with_its_title)
+    moved_by_plotly = {k for k, c in counts.items() if c and c["plotly"]}
+    assert moved_by_plotly == {7}, counts
+    assert all(c["quick"] == 1 for k, c in counts.items() if k not in (2, 7)), counts  # (2: the split's)
 
 
 def test_the_unrolled_network_moves_quickly_as_plotly_draws_it(chromium):
@@ -515,18 +533,8 @@ def test_the_unrolled_network_moves_quickly_as_plotly_draws_it(chromium):
     whole redraw, up and down in T (a node named at one T and unnamed at the next, and back)."""
     from tyshare_lib.viz import recurrent as viz_rec
 
-    context, page, a, b, errors = pair(chromium, lambda: viz_rec.unrolled_explorer(T=5), width=900)
-    try:
-        for step, T in enumerate((6, 5, 4, 9, 3, 1, 2)):
-            assert a.set(T=T) == ["_py2js_animate"]
-            b.set(T=T)
-            count = page.evaluate(COUNT, "a")
-            assert step == 0 or count == {"quick": 1, "plotly": 0}, (T, count)
-            assert pixels_differing(page) == 0, T
-    finally:
-        context.close()
-    assert errors == []
-
+    quick_after_the_first(walk(chromium, lambda: viz_rec.unrolled_explorer(T=5), "T", (6, 5, 4, 9, 3, 1, 2),
+                               width=900))
 
 def bars_explorer(barmode):
     """Bars whose lengths change, in the given mode: three stacked horizontal bars over categories (the ALBERT
@@ -561,20 +569,9 @@ def test_the_quick_move_draws_bars_as_plotly_does(chromium, barmode):
     """Bars lengthen and shorten, stacked or side by side: pixel for pixel as a whole redraw; quick, except when a
     bar gets a label (k = 5) and the step after it (its label goes), and when two bars change places (k = 0); a
     title in two lines is plotly's to draw."""
-    context, page, a, b, errors = pair(chromium, lambda: bars_explorer(barmode))
-    try:
-        counts = {}
-        for k in (2, 3, 4, 6, 5, 7, 1, 0):
-            assert a.set(k=k) == ["_py2js_animate"]
-            b.set(k=k)
-            counts[k] = page.evaluate(COUNT, "a")
-            assert pixels_differing(page) == 0, k
-        assert {k for k, c in counts.items() if c and c["plotly"]} == {5, 7, 0}, counts
-        assert all(c["quick"] == 1 for k, c in counts.items() if k not in (2, 5, 7, 0)), counts
-    finally:
-        context.close()
-    assert errors == []
-
+    counts = walk(chromium, lambda: bars_explorer(barmode), "k", (2, 3, 4, 6, 5, 7, 1, 0))
+    assert {k for k, c in counts.items() if c and c["plotly"]} == {5, 7, 0}, counts
+    assert all(c["quick"] == 1 for k, c in counts.items() if k not in (2, 5, 7, 0)), counts
 
 def labelled_bars_explorer(anchor):
     """Grouped bars with their counts inside (the embeddings chapter's), on a log axis, the labels one size
@@ -599,18 +596,7 @@ def labelled_bars_explorer(anchor):
 
 @pytest.mark.parametrize("anchor", ["end", "middle", "start"])
 def test_the_quick_move_places_labels_inside_bars_as_plotly_does(chromium, anchor):
-    context, page, a, b, errors = pair(chromium, lambda: labelled_bars_explorer(anchor))
-    try:
-        for step, k in enumerate((2, 3, 5, 9, 6, 0, 1, 4)):
-            assert a.set(k=k) == ["_py2js_animate"]
-            b.set(k=k)
-            count = page.evaluate(COUNT, "a")
-            assert step == 0 or count == {"quick": 1, "plotly": 0}, (k, count)
-            assert pixels_differing(page) == 0, k
-    finally:
-        context.close()
-    assert errors == []
-
+    quick_after_the_first(walk(chromium, lambda: labelled_bars_explorer(anchor), "k", (2, 3, 5, 9, 6, 0, 1, 4)))
 
 def image_explorer(reversed_rows):
     """A heatmap whose values change, on a fixed colour scale (the continuum chapter's filter): values beyond
@@ -632,18 +618,11 @@ def image_explorer(reversed_rows):
 
 @pytest.mark.parametrize("reversed_rows", [False, True], ids=["rows-up", "rows-down"])
 def test_the_quick_move_draws_an_image_as_plotly_does(chromium, reversed_rows):
-    context, page, a, b, errors = pair(chromium, lambda: image_explorer(reversed_rows))
-    try:
-        for step, k in enumerate((2, 3, 9, 0, 5, 8)):
-            assert a.set(k=k) == ["_py2js_animate"]
-            b.set(k=k)
-            count = page.evaluate(COUNT, "a")
-            assert step == 0 or count == {"quick": 1, "plotly": 0}, (k, count)
-            assert pixels_differing(page) == 0, k
-            hrefs = page.evaluate("""() => ['a', 'b'].map(id => [...document.querySelectorAll('#' + id + ' .hm image')]
-              .map(e => e.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || e.getAttribute('href'))
-              .filter(h => h))""")
-            assert len(hrefs[0]) == 1 and hrefs[0] == hrefs[1], k  # the same picture, byte for byte
-    finally:
-        context.close()
-    assert errors == []
+    def same_picture(page, a, k):  # byte for byte
+        hrefs = page.evaluate("""() => ['a', 'b'].map(id => [...document.querySelectorAll('#' + id + ' .hm image')]
+          .map(e => e.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || e.getAttribute('href'))
+          .filter(h => h))""")
+        assert len(hrefs[0]) == 1 and hrefs[0] == hrefs[1], k
+
+    quick_after_the_first(walk(chromium, lambda: image_explorer(reversed_rows), "k", (2, 3, 9, 0, 5, 8),
+                               also=same_picture))

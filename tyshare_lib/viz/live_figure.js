@@ -136,7 +136,7 @@ _tyQuickTitle(gd, text) {
   // first rebuild the defaults of the whole small figure (13 ms of the tying explorer's 16).
   var el = gd.querySelector('.g-gtitle > text.gtitle'), fl = gd._fullLayout;
   text = text === null || text === undefined ? '' : String(text);
-  if (!el || !text || /[<>&\n\r]/.test(text) || el.querySelector('tspan') || !fl.title || fl.title.automargin) {
+  if (!el || !text || !this._tyPlain(text) || el.querySelector('tspan') || !fl.title || fl.title.automargin) {
     return false;
   }
   el.textContent = text;
@@ -146,6 +146,9 @@ _tyQuickTitle(gd, text) {
   return true;
 }
 _tyIsArr(v) { return Array.isArray(v) || ArrayBuffer.isView(v); }
+_tyPlain(text) {  // text that svg_text_utils.convertToTspans writes as it is: no tags, entities or line breaks
+  return !/[<>&\n\r]/.test(text);
+}
 _tySame(a, b) {  // two arrays (or two undefined) with the same values
   if (a === b) return true;
   if (!this._tyIsArr(a) || !this._tyIsArr(b) || a.length !== b.length) return false;
@@ -222,7 +225,7 @@ _tyQuickPlan(gd, j, t, last, ctx) {
     for (var k = 0; k < shown.length; k++) {
       var el = plan.texts[k] && plan.texts[k].querySelector('text');
       if (shown[k].text === (el ? el.getAttribute('data-unformatted') : '')) continue;
-      if (/[<>&\n\r]/.test(shown[k].text)) return null;  // new rich text: plotly's own converter
+      if (!this._tyPlain(shown[k].text)) return null;  // new rich text: plotly's own converter
       needs = needs || !el;  // a label where none was: a copy of another, if all look alike
     }
     if (needs && (perPoint || !withText.length)) return null;
@@ -240,7 +243,7 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
                                                texts.some(function (v) { return v || v === 0; }));
   // labels inside the bars (the embeddings chapter's counts), in plain text: placed as bar/plot.js places them
   var inside = hasText && fd.textposition === 'inside' && !fd.texttemplate && !t.texttemplate &&
-    !texts.some(function (v) { return /[<>&\n\r]/.test(String(v)); });
+    texts.every(function (v) { return self._tyPlain(String(v)); });
   if (inside && (fl.uniformtext || {}).mode && gd._fullData.some(function (o) {  // one size for all the labels:
     return o.type === 'bar' && o.visible === true && ctx.changed.indexOf(o.index) < 0;  // all of them are placed
   })) return null;
