@@ -431,17 +431,19 @@ DIFF = """async ([a, b]) => {
   return n;
 }"""
 
-# what the small figure did since the last call: quick moves (live_figure.js) and plotly.js redraws of its traces
+# what the small figure did since the last call: quick moves (live_figure.js), plotly.js redraws of its traces and
+# plotly.js relayouts (its title, when the quick move cannot write it)
 COUNT = """id => {
   const ov = document.querySelector('#' + id + ' .tyshare-live-overlay');
   if (!ov) return null;
   if (!ov.tyCount) {
-    ov.tyCount = {quick: 0, plotly: 0};
+    ov.tyCount = {quick: 0, plotly: 0, title: 0};
     ov.on('tyshare_moved', () => ov.tyCount.quick++);
     ov.on('plotly_update', () => ov.tyCount.plotly++);
+    ov.on('plotly_relayout', () => ov.tyCount.title++);
   }
   const c = Object.assign({}, ov.tyCount);
-  ov.tyCount.quick = ov.tyCount.plotly = 0;
+  ov.tyCount.quick = ov.tyCount.plotly = ov.tyCount.title = 0;
   return c;
 }"""
 
@@ -474,7 +476,7 @@ def walk(chromium, make, control, values, width=700, also=None):
 def quick_after_the_first(counts):
     """Every step after the first a quick move, none a plotly redraw of the small figure."""
     later = list(counts.items())[1:]
-    assert all(c == {"quick": 1, "plotly": 0} for _, c in later), counts
+    assert all(c == {"quick": 1, "plotly": 0, "title": 0} for _, c in later), counts
 
 
 def quick_explorer():
@@ -626,3 +628,59 @@ def test_the_quick_move_draws_an_image_as_plotly_does(chromium, reversed_rows):
 
     quick_after_the_first(walk(chromium, lambda: image_explorer(reversed_rows), "k", (2, 3, 9, 0, 5, 8),
                                also=same_picture))
+
+
+def labelled_image_explorer(reversed_rows):
+    """A heatmap drawn brick by brick (gaps between them, so plotly's default way, not the pixelated image), rows
+    upward or downward, values beyond its scale, with two-line labels in rich text whose colour follows the brick's
+    (dark and light bricks swap as k crosses 4); a filled polygon ('toself') that moves over it, in two pieces at
+    k = 3; a title in rich text (a coloured mark, a bold number). At k = 7 a label takes a third line, at k = 0 the
+    title takes another tag in place of one: plotly's turn, and again at the step after each (its elements were
+    made for that step's text). At k = 8 and 9 one label is left out, not the same one: plotly's turn too."""
+    def update(k):
+        z = [[(3 * i + j - 4) * (k - 4) / 2 for j in range(3)] for i in range(3)]
+        text = [[f"{v:.2f}<br>·<b>{j}</b>" for j, v in enumerate(row)] for row in z]
+        if k == 7:
+            text[1][1] += "<br>three"
+        if k in (8, 9):
+            text[2 if k == 8 else 0][2 if k == 8 else 0] = ""
+        gap = k == 3
+        x = [-0.4, k / 4, k / 4, None if gap else -0.4, -0.4, -0.4, -0.2]
+        y = [-0.4, -0.4, 1.0, 1.0, 1.4, 2.2, 2.2]
+        mark = "<i>■</i>" if k == 0 else "<span style='color:#D55E00'>■</span>"
+        return Patch(traces={0: dict(z=z, text=text), 1: dict(x=x, y=y)},
+                     layout=dict(title=dict(text=f"{mark} the product at k = <b>{k}</b>, summed")))
+
+    fig = go.Figure([go.Heatmap(z=[[0.0] * 3] * 3, text=[[""] * 3] * 3, texttemplate="%{text}",
+                                textfont=dict(size=13), xgap=2, ygap=2, zmin=-2, zmax=2, showscale=False,
+                                colorscale=[[0, "#5E3C99"], [0.5, "#F7F7F7"], [1, "#B35806"]]),
+                     go.Scatter(mode="lines", fill="toself", fillcolor="rgba(0, 158, 115, 0.5)",
+                                line=dict(width=0), name="mask")],
+                    layout=dict(height=420, showlegend=False, xaxis=dict(range=[-0.5, 2.5], autorange=False),
+                                yaxis=dict(range=[2.5, -0.5] if reversed_rows else [-0.5, 2.5], autorange=False)))
+    explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
+    apply_patch(explorer.figure, update(1))
+    return explorer
+
+
+@pytest.mark.parametrize("reversed_rows", [False, True], ids=["rows-up", "rows-down"])
+def test_the_quick_move_draws_bricks_labels_a_fill_and_a_rich_title_as_plotly_does(chromium, reversed_rows):
+    def label_colours(page, a, k):  # light labels on dark bricks, dark on light ones, in both copies
+        fills = page.evaluate("""() => ['a', 'b'].map(id => [...document.querySelectorAll('#' + id + ' .heatmap-label text')]
+          .map(t => getComputedStyle(t).fill))""")
+        assert fills[0] == fills[1] and len(set(fills[0])) == (1 if k == 4 else 2), (k, fills)
+
+    counts = walk(chromium, lambda: labelled_image_explorer(reversed_rows), "k", (2, 3, 5, 7, 6, 0, 4, 8, 9, 1),
+                  also=label_colours)
+    assert {k for k, c in counts.items() if c and c["plotly"]} == {7, 6, 8, 9, 1}, counts
+    assert {k for k, c in counts.items() if c and c["title"]} == {0, 4}, counts  # (its bricks and fill: quick)
+    assert all(c == {"quick": 1, "plotly": 0, "title": 0} for k, c in counts.items() if k in (3, 5)), counts
+
+
+def test_the_convolution_explorer_moves_quickly_as_plotly_draws_it(chromium):
+    """The convolution chapter's sliding kernel: the products' bricks and two-line labels, the mask over the output
+    still to come, the window, the cell and the title in rich text all move without plotly.js, as it draws them."""
+    from tyshare_lib.viz import conv as viz_conv
+
+    quick_after_the_first(walk(chromium, lambda: viz_conv.kernel_explorer(size=8), "step", (2, 3, 6, 7, 20, 36, 1),
+                               width=900))

@@ -124,26 +124,55 @@ _tyQuick(ov, traces, keys) {
   plans.forEach(function (plan) {
     self._tyQuickDraw(plan);
     ov.quick[plan.j] = {node: plan.node, valid: plan.valid};
-    (plan.image ? ['z'] : ['x', 'y', 'text']).forEach(function (k) {  // (a property Python removed: gone too)
+    (plan.image ? ['z', 'text'] : ['x', 'y', 'text']).forEach(function (k) {  // (a property Python removed: gone too)
       if (k in plan.t) gd.data[plan.j][k] = self._tyClone(plan.t[k]); else delete gd.data[plan.j][k];
     });
   });
   return true;
 }
 _tyQuickTitle(gd, text) {
-  // a title's new text, one line of plain text replacing another: written into plotly's element, which keeps its
-  // place and anchor (Titles.draw places a title by its x, y and anchors, not by its width). plotly's relayout would
-  // first rebuild the defaults of the whole small figure (13 ms of the tying explorer's 16).
+  // a title's new text, the same tags and lines as before around new words (see _tyRetext): written into plotly's
+  // element, which keeps its place and anchor (Titles.draw places a title by its x, y and anchors, not by its
+  // width). plotly's relayout would first rebuild the defaults of the whole small figure (13 ms of the tying
+  // explorer's 16).
   var el = gd.querySelector('.g-gtitle > text.gtitle'), fl = gd._fullLayout;
   text = text === null || text === undefined ? '' : String(text);
-  if (!el || !text || !this._tyPlain(text) || el.querySelector('tspan') || !fl.title || fl.title.automargin) {
-    return false;
-  }
-  el.textContent = text;
-  el.setAttribute('data-unformatted', text);
+  var edits = el && text && fl.title && !fl.title.automargin && this._tyRetext(el, text);
+  if (!edits) return false;
+  this._tyRetextApply(el, text, edits);
   gd.layout.title = Object.assign({}, typeof gd.layout.title === 'object' ? gd.layout.title : {}, {text: text});
   fl.title.text = text;
   return true;
+}
+_tyRetext(el, text) {
+  // the edits that make plotly's text element `el` read `text`, when `text` has the same tags, in the same order,
+  // as the text el was written from (its data-unformatted), and only the words between them differ: plotly's
+  // svg_text_utils.buildSVGText writes one text node for each piece between two tags (an empty one too), in order,
+  // into tspans made for the tags and the lines (<br>). Tags that add nodes of their own (sup, sub, links), entities,
+  // newlines and LaTeX ($) are left to plotly. null: not so.
+  var before = el.getAttribute('data-unformatted');
+  if (before === null || typeof text !== 'string') return null;
+  var TAG = /(<[^<>]*>)/, KNOWN = /^<\/?(b|i|s|u|em|span|br)( [^>]*)?>$/i, ODD = /[<>&$\r\n]/;
+  var a = before.split(TAG), b = text.split(TAG);
+  if (a.length !== b.length) return null;
+  var pieces = [];
+  for (var i = 0; i < a.length; i++) {
+    if (i % 2) {
+      if (a[i] !== b[i] || !KNOWN.test(a[i])) return null;
+    } else {
+      if (ODD.test(a[i]) || ODD.test(b[i])) return null;
+      pieces.push([a[i], b[i]]);
+    }
+  }
+  var nodes = [], walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) nodes.push(walk.currentNode);
+  if (nodes.length !== pieces.length) return null;
+  for (i = 0; i < nodes.length; i++) if (nodes[i].data !== pieces[i][0]) return null;
+  return nodes.map(function (node, k) { return [node, pieces[k][1]]; });
+}
+_tyRetextApply(el, text, edits) {
+  edits.forEach(function (e) { if (e[0].data !== e[1]) e[0].data = e[1]; });
+  el.setAttribute('data-unformatted', text);
 }
 _tyIsArr(v) { return Array.isArray(v) || ArrayBuffer.isView(v); }
 _tyPlain(text) {  // text that svg_text_utils.convertToTspans writes as it is: no tags, entities or line breaks
@@ -169,7 +198,11 @@ _tyQuickPlan(gd, j, t, last, ctx) {
   var mode = fd.mode || '', marker = fd.marker || {}, line = fd.line || {};
   var hasLines = mode.indexOf('lines') >= 0, hasMarkers = mode.indexOf('markers') >= 0;
   var hasText = mode.indexOf('text') >= 0;
-  if (!plain(xa) || !plain(ya) || (fd.fill && fd.fill !== 'none') || (hasLines && line.shape !== 'linear') ||
+  // a fill: only 'toself' (its path the lines' path, closed), when no other trace fills to this one
+  var fills = [].slice.call(node.querySelectorAll('g.fills path.js-fill'));
+  var toself = fd.fill === 'toself' && fills.length === 1 && !fd._nexttrace;
+  if (!plain(xa) || !plain(ya) || (fd.fill && fd.fill !== 'none' && !toself) ||
+      ((hasLines || toself) && line.shape !== 'linear') ||
       fd.stackgroup || fd.ids || fd.texttemplate || fd.selectedpoints || marker.maxdisplayed > 0 ||
       marker.angleref === 'previous' || (fd.error_x || {}).visible || (fd.error_y || {}).visible) return null;
   var y = t.y, x = t.x;
@@ -203,16 +236,21 @@ _tyQuickPlan(gd, j, t, last, ctx) {
   }).join('');
   if (perPoint && valid !== before) return null;
   var sel = function (css) { return [].slice.call(node.querySelectorAll(css)); };
-  var plan = {j: j, t: t, node: node, pts: pts, valid: valid, lines: null, markers: null, texts: null};
-  if (hasLines) {
+  var plan = {j: j, t: t, node: node, pts: pts, valid: valid, lines: null, markers: null, texts: null, fill: null};
+  if (hasLines || toself) {
     var segs = [], seg = [];
     pts.forEach(function (p) {
       if (p) seg.push(p.x + ',' + p.y);
       else if (!fd.connectgaps && seg.length) { segs.push(seg); seg = []; }
     });
     if (seg.length) segs.push(seg);
-    plan.lines = {els: sel('g.lines > path.js-line'), d: segs.map(function (s) { return 'M' + s.join('L'); })};
-    if (!plan.lines.els.length && segs.length) return null;
+    var paths = segs.map(function (s) { return 'M' + s.join('L'); });
+    if (hasLines) {
+      plan.lines = {els: sel('g.lines > path.js-line'), d: paths};
+      if (!plan.lines.els.length && segs.length) return null;
+    }
+    // scatter/plot.js: the segments joined by 'Z', closed; no segment: an empty path
+    if (toself) plan.fill = {el: fills[0], d: paths.length ? paths.join('Z') + 'Z' : 'M0,0Z'};
   }
   var shown = pts.filter(function (p) { return p; });
   if (hasMarkers) {
@@ -301,25 +339,78 @@ _tyQuickBars(gd, j, t, node, xa, ya, ctx) {
   return {j: j, t: t, node: node, valid: null, bars: {els: els, d: d, labels: labels, h: h, fd: fd}};
 }
 _tyQuickImage(gd, j, t, node, xa, ya) {
-  // a heatmap whose values alone changed, drawn as heatmap/plot.js draws one with square bricks (its 'fast' way: one
-  // canvas pixel a brick, the image pixelated): each value's colour on the trace's colour scale between zmin and
-  // zmax (Colorscale.makeColorScaleFunc: d3's clamped piecewise-linear scale over [r, g, b, a], rgb rounded)
+  // a heatmap whose values (and the words of its labels) alone changed, drawn as heatmap/plot.js draws one with
+  // square bricks: each value's colour on the trace's colour scale between zmin and zmax
+  // (Colorscale.makeColorScaleFunc: d3's clamped piecewise-linear scale over [r, g, b, a], rgb rounded), painted
+  // its 'fast' way (one canvas pixel a brick, the image pixelated) or its default way (a rectangle a brick, in
+  // pixels rounded as plotly rounds them, less the gaps); labels as _tyHeatmapLabels says
   var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr, self = this;
   var img = node.querySelector('image'), z = t.z;
-  if (!img || !/pixelated/.test(img.getAttribute('style') || '') || fd.zsmooth || fd.texttemplate || fd.zauto ||
-      fd.reversescale || !isArr(fd.colorscale) || !isArr(z) || !isArr(cd0.z) || z.length !== cd0.z.length ||
-      ['x', 'y', 'zmin', 'zmax', 'text'].some(function (k) { return !self._tySame(t[k], gd.data[j][k]); })) return null;
-  var n = cd0.z[0].length, m = z.length;
-  for (var r = 0; r < m; r++) if (!isArr(z[r]) || z[r].length !== n) return null;
-  var px = function (a, edges) {  // heatmap/plot.js: whether the image runs against the axis
+  var fast = !!img && /pixelated/.test(img.getAttribute('style') || '');
+  if (!img || fd.zsmooth || fd.zauto || fd.reversescale || !isArr(fd.colorscale) || !isArr(z) || !isArr(cd0.z) ||
+      z.length !== cd0.z.length || ['x', 'y', 'zmin', 'zmax'].some(function (k) {
+        return !self._tySame(t[k], gd.data[j][k]);
+      })) return null;
+  var n = cd0.z[0].length, m = z.length, r, q;
+  for (r = 0; r < m; r++) if (!isArr(z[r]) || z[r].length !== n) return null;
+  var labels = this._tyHeatmapLabels(gd, j, t, node, xa, ya);
+  if (!labels) return null;
+  var edges = function (a, e) {  // heatmap/plot.js: the image's first and last defined edges, in pixels
     var lo, hi;
-    for (var i = 0; lo === undefined && i < edges.length - 1; i++) lo = a.c2p(edges[i]);
-    for (i = edges.length - 1; hi === undefined && i > 0; i--) hi = a.c2p(edges[i]);
-    return hi < lo;
+    for (var i = 0; lo === undefined && i < e.length - 1; i++) lo = a.c2p(e[i]);
+    for (i = e.length - 1; hi === undefined && i > 0; i--) hi = a.c2p(e[i]);
+    return hi < lo ? {lo: hi, hi: lo, rev: true} : {lo: lo, hi: hi, rev: false};
   };
-  var xrev = px(xa, cd0.x), yrev = px(ya, cd0.y);
+  var ex = edges(xa, cd0.x), ey = edges(ya, cd0.y), xrev = ex.rev, yrev = ey.rev;
+  var colour = this._tyColourScale(fd);
+  var canvas = document.createElement('canvas');
+  if (fast) {
+    canvas.width = n;
+    canvas.height = m;
+    var pixels = canvas.getContext('2d').createImageData(n, m);
+    for (r = 0; r < m; r++) {
+      for (q = 0; q < n; q++) {
+        var at = ((yrev ? m - 1 - r : r) * n + (xrev ? n - 1 - q : q)) * 4, c = colour(z[r][q]);
+        pixels.data[at] = c[0]; pixels.data[at + 1] = c[1]; pixels.data[at + 2] = c[2];
+        pixels.data[at + 3] = Math.round(c[3] * 255);
+      }
+    }
+    return {j: j, t: t, node: node, valid: null, image: {el: img, canvas: canvas, pixels: pixels, labels: labels}};
+  }
+  // the default way: the image at most half a plot off either side, a brick from edge to edge, gaps taken off
+  var left = Math.max(-0.5 * xa._length, ex.lo), right = Math.min(1.5 * xa._length, ex.hi);
+  var top = Math.max(-0.5 * ya._length, ey.lo), bottom = Math.min(1.5 * ya._length, ey.hi);
+  var width = Math.round(right - left), height = Math.round(bottom - top);
+  if (left >= xa._length || right <= 0 || top >= ya._length || bottom <= 0 || !(width > 0 && height > 0) ||
+      +img.getAttribute('width') !== width || +img.getAttribute('height') !== height ||
+      +img.getAttribute('x') !== left || +img.getAttribute('y') !== top) return null;  // not the image plotly drew
+  var clamp = function (v, hi) { return Math.max(0, Math.min(hi, v)); };
+  var xpx = function (i) { return clamp(Math.round(xa.c2p(cd0.x[i]) - left), width); };
+  var ypx = function (i) { return clamp(Math.round(ya.c2p(cd0.y[i]) - top), height); };
+  var xGap = fd.xgap || 0, yGap = fd.ygap || 0, xGapLeft = Math.floor(xGap / 2), yGapTop = Math.floor(yGap / 2);
+  canvas.width = width;
+  canvas.height = height;
+  var paint = canvas.getContext('2d'), yi = ypx(0), yb = [yi, yi], xb;
+  for (r = 0; r < m; r++) {
+    yb.reverse();
+    yb[yrev ? 0 : 1] = ypx(r + 1);
+    if (yb[0] === yb[1] || isNaN(yb[0]) || isNaN(yb[1])) continue;
+    var xi = xpx(0);
+    xb = [xi, xi];
+    for (q = 0; q < n; q++) {
+      xb.reverse();
+      xb[xrev ? 0 : 1] = xpx(q + 1);
+      if (xb[0] === xb[1] || isNaN(xb[0]) || isNaN(xb[1])) continue;
+      paint.fillStyle = 'rgba(' + colour(z[r][q]).join(',') + ')';
+      paint.fillRect(xb[0] + xGapLeft, yb[0] + yGapTop, xb[1] - xb[0] - xGap, yb[1] - yb[0] - yGap);
+    }
+  }
+  return {j: j, t: t, node: node, valid: null, image: {el: img, canvas: canvas, pixels: null, labels: labels}};
+}
+_tyColourScale(fd) {
+  // the trace's colour of a value: [r, g, b, alpha], rgb rounded (a missing value: transparent)
   var ctx = document.createElement('canvas').getContext('2d');
-  var rgba = function (c) {  // tinycolor's [r, g, b, a], read back from a canvas
+  var rgba = function (c) {  // [r, g, b, a], read back from a canvas
     ctx.fillStyle = '#000';
     ctx.fillStyle = c;
     var v = ctx.fillStyle;
@@ -331,27 +422,70 @@ _tyQuickImage(gd, j, t, node, xa, ya) {
   var lo = fd.zmin, hi = fd.zmax, scale = fd.colorscale;
   var domain = scale.map(function (sc) { return lo + sc[0] * (hi - lo); });
   var range = scale.map(function (sc) { return rgba(sc[1]); });
-  var colour = function (v) {
+  return function (v) {
     if (typeof v !== 'number' || !isFinite(v)) return [0, 0, 0, 0];
     var k = domain.length - 1, i = 1;
     while (i < k && domain[i] <= v) i++;  // d3.bisect(domain, v, 1, k)
     var a = domain[i - 1], b = domain[i] - a || 1 / (domain[i] - a), f = Math.max(0, Math.min(1, (v - a) / b));
     return range[i - 1].map(function (c0, q) {
       var c = c0 * (1 - f) + range[i][q] * f;
-      return q < 3 ? Math.round(c) : Math.round(c * 255);
+      return q < 3 ? Math.round(c) : c;
     });
   };
-  var canvas = document.createElement('canvas');
-  canvas.width = n;
-  canvas.height = m;
-  var c2 = canvas.getContext('2d'), pixels = c2.createImageData(n, m);
-  for (r = 0; r < m; r++) {
+}
+_tyHeatmapLabels(gd, j, t, node, xa, ya) {
+  // a heatmap's labels (texttemplate '%{text}', a fixed font size): heatmap/plot.js writes one at the centre of each
+  // brick in the plot whose text is not empty, its lines centred there; each keeps its place when it keeps its
+  // number of lines and its tags (_tyRetext), and its colour, when the font's is 'auto', contrasts with its brick's
+  // (Color.contrast: white where white contrasts more than the default line colour #444, by WCAG's ratio; a missing
+  // value: the plot's background). [] when there are none, before and after; null: plotly's turn.
+  var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr, self = this;
+  var els = [].slice.call(node.querySelectorAll('g.heatmap-label > text'));
+  if (!fd.texttemplate) return els.length ? null : [];  // (its text is only for hovering: written into its data)
+  var font = fd.textfont || {};
+  if (fd.texttemplate !== '%{text}' || typeof font.size !== 'number' || !isArr(t.text)) return null;
+  var centre = function (e, i, c) { return c ? c[i] : (e[i] + e[i + 1]) / 2; };
+  var colour = this._tyColourScale(fd);
+  var lum = function (c) {  // WCAG's relative luminance of [r, g, b] in 0-255
+    var lin = c.slice(0, 3).map(function (v) {
+      v /= 255;
+      return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  };
+  var ratio = function (a, b) { return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  var white = 1, line = lum([68, 68, 68]);
+  var auto = !font.color || font.color === 'auto';
+  var labels = [], m = cd0.z.length, n = cd0.z[0].length;
+  for (var r = 0; r < m; r++) {
+    if (!cd0.yCenter && r + 1 === m && cd0.y[r + 1] === undefined) continue;
+    var y = Math.round(ya.c2p(centre(cd0.y, r, cd0.yCenter)));
+    if (0 > y || y > ya._length) continue;
     for (var q = 0; q < n; q++) {
-      var at = ((yrev ? m - 1 - r : r) * n + (xrev ? n - 1 - q : q)) * 4, c = colour(z[r][q]);
-      pixels.data[at] = c[0]; pixels.data[at + 1] = c[1]; pixels.data[at + 2] = c[2]; pixels.data[at + 3] = c[3];
+      if (!cd0.xCenter && q + 1 === n && cd0.x[q + 1] === undefined) continue;
+      var x = Math.round(xa.c2p(centre(cd0.x, q, cd0.xCenter)));
+      if (0 > x || x > xa._length) continue;
+      var text = isArr(t.text[r]) ? t.text[r][q] : undefined;
+      if (text === undefined || text === null || text === false || text === '') continue;
+      if (typeof text !== 'string') return null;  // a number: formatted by plotly
+      var el = els[labels.length], d = el && el.parentNode.__data__;
+      if (!d || d.x !== x || d.y !== y) return null;  // (its lines: _tyRetext keeps their number, the <br> tags)
+      var edits = this._tyRetext(el, text);
+      if (!edits) return null;
+      var fill = null;
+      if (auto) {
+        var v = t.z[r][q], c = colour(v), bg;
+        if (typeof v !== 'number' || !isFinite(v)) bg = null;  // heatmap/plot.js: the plot's background
+        else if (Math.round(c[3]) === 1) bg = c;
+        else bg = [255, 255, 255];  // (an alpha rounded to 0: Color.contrast lays it on white)
+        if (!bg) return null;
+        var L = lum(bg);
+        fill = ratio(L, white) > ratio(L, line) ? 'rgb(255, 255, 255)' : 'rgb(68, 68, 68)';
+      }
+      labels.push({el: el, text: text, edits: edits, fill: fill});
     }
   }
-  return {j: j, t: t, node: node, valid: null, image: {el: img, canvas: canvas, pixels: pixels}};
+  return labels.length === els.length ? labels : null;
 }
 _tyBarLabels(plans, fl) {
   // bar/plot.js toMoveInsideBar and Lib.getTextTransform, for bars with square corners: each label rotated by 90
@@ -437,9 +571,14 @@ _tyQuickDraw(plan) {
     return els;
   };
   if (plan.image) {
-    plan.image.canvas.getContext('2d').putImageData(plan.image.pixels, 0, 0);
+    if (plan.image.pixels) plan.image.canvas.getContext('2d').putImageData(plan.image.pixels, 0, 0);
     var url = plan.image.canvas.toDataURL('image/png');
     plan.image.el.setAttributeNS('http://www.w3.org/1999/xlink', 'xlink:href', url);
+    var self = this;
+    plan.image.labels.forEach(function (label) {
+      self._tyRetextApply(label.el, label.text, label.edits);
+      if (label.fill) label.el.style.fill = label.fill;
+    });
     return;
   }
   if (plan.bars) {  // (their labels: _tyBarLabels, all bars' together)
@@ -447,6 +586,7 @@ _tyQuickDraw(plan) {
     return;
   }
   var shown = plan.pts.filter(function (p) { return p; });
+  if (plan.fill) plan.fill.el.setAttribute('d', plan.fill.d);
   if (plan.lines) {
     var lines = plan.lines;
     if (lines.els.length) {
