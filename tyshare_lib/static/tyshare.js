@@ -74,9 +74,15 @@
     const c = composed(fig);
     fig.key = c.key;
     fig.div.style.height = "";
-    fig.drawing = Plotly.newPlot(fig.div, { data: c.data, layout: c.layout, config: fig.spec.config,
-                                            frames: fig.spec.frames || [] })
-      .then(() => { fig.drawn = true; wire(fig); return fig; });
+    // An animation's frames come in the next task: the first drawing needs none of them (figure_html keeps them
+    // apart, unparsed until then), and its controls are wired once they are there.
+    fig.drawing = Plotly.newPlot(fig.div, { data: c.data, layout: c.layout, config: fig.spec.config })
+      .then(() => {
+        fig.drawn = true;
+        if (fig.hasFrames) setTimeout(() => Plotly.addFrames(fig.div, fig.frames).then(() => wire(fig)), 0);
+        else wire(fig);
+        return fig;
+      });
     return fig.drawing;
   }
 
@@ -91,7 +97,7 @@
     const slider = i >= 0 ? gd.layout.sliders[i] : null;
     const step = slider ? (slider.active || 0) : 0;
     const menus = ((gd.layout.updatemenus || []).map((m) => m.active));
-    Plotly.react(gd, { data: c.data, layout: c.layout, config: fig.spec.config, frames: fig.spec.frames || [] })
+    Plotly.react(gd, { data: c.data, layout: c.layout, config: fig.spec.config, frames: fig.frames })
       .then(() => {
         if (!slider) return syncKeys(fig);
         // Back to where the reader was: through the group's first frame (which carries what the group's
@@ -111,14 +117,17 @@
     return r.bottom > -margin && r.top < window.innerHeight + margin;
   }
 
-  /* Draws the registered figures one at a time, each in its own task (the page stays responsive, and the parser
-   * goes on between two figures): the first figure in view (or near it) first, else the first in page order.
-   * Figures are registered as the parser reaches them (an inline call after each figure, figure_html), so the first
-   * figure is drawn while the rest of the page is still being parsed. plotly.js's script tag comes just before the
-   * page's first figure (sphinx_ext), so it is there by then. The reader's first screen comes first: nothing is
-   * drawn before the browser has painted once. */
+  /* Draws the registered figures one at a time (the page stays responsive, and the parser goes on between two
+   * figures): the first figure in view (or near it) first, else the first in page order. Figures are registered as
+   * the parser reaches them (an inline call after each figure, figure_html), so the first figure is drawn while the
+   * rest of the page is still being parsed. plotly.js's script tag comes just before the page's first figure
+   * (sphinx_ext), so it is there by then. The reader's first screen comes first: nothing is drawn before the
+   * browser has painted once. After that, a figure the parser has just reached, when no other waits, is drawn at
+   * once (`now`), in the parser's task: waiting for a task of its own let the browser lay out and paint the page
+   * parsed so far first, 20-60 ms a figure (bench_pages.py: all figures drawn 100-200 ms sooner on four-figure
+   * pages); one that waits with others, in a task of its own, the one in view first. */
   let drawing = false;
-  function schedule() {
+  function schedule(now) {
     if (drawing || !window.Plotly || !figures.some((f) => !f.drawn && !f.failed)) return;
     drawing = true;
     const go = () => {
@@ -130,7 +139,7 @@
       drawn.then(done, (e) => { fig.failed = true; done(); throw e; });  // the others are still drawn
     };
     const painted = performance.getEntriesByType("paint").some((e) => e.name === "first-contentful-paint");
-    if (painted) setTimeout(go, 0); else requestAnimationFrame(() => setTimeout(go, 0));
+    if (painted && now) go(); else if (painted) setTimeout(go, 0); else requestAnimationFrame(() => setTimeout(go, 0));
   }
 
   // ------------------------------------------------------------------ caption and keyboard
@@ -289,9 +298,15 @@
     const fig = { el, caption, div: el.querySelector(".tyshare-plot"), shownTitle: null };
     let spec = null;  // parsed when first needed: a page's specs can weigh megabytes (animation frames)
     Object.defineProperty(fig, "spec", { get: () => spec || (spec = JSON.parse(script.textContent)) });
+    const framesScript = el.querySelector("script.tyshare-figure-frames");  // (a page built before: in the spec)
+    let frames = null;
+    Object.defineProperty(fig, "hasFrames", {
+      get: () => !!framesScript || !!(fig.spec.frames && fig.spec.frames.length) });
+    Object.defineProperty(fig, "frames", {
+      get: () => frames || (frames = framesScript ? JSON.parse(framesScript.textContent) : fig.spec.frames || []) });
     el.tyshareFigure = fig;
     figures.push(fig);
-    schedule();
+    schedule(figures.filter((f) => !f.drawn && !f.failed).length === 1);
   }
 
   function parsed() {
