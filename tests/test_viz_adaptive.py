@@ -117,6 +117,15 @@ def test_figure_html_embeds_a_parseable_spec_caption_and_alternative():
     assert spec["narrow_px"] == adaptive.NARROW_PX and set(spec["variants"]) == {"narrow", "projector", "dark"}
 
 
+def test_figure_html_keeps_an_animations_frames_apart_and_a_still_figure_without_them():
+    fig = styled(go.Figure(go.Scatter(y=[1]), frames=[go.Frame(name="a", data=[go.Scatter(y=[2], name="</b>")])]))
+    html = figure_html(fig)
+    spec = json.loads(re.search(r'class="tyshare-figure-spec">(.*?)</script>', html, re.S).group(1))
+    frames = json.loads(re.search(r'class="tyshare-figure-frames">(.*?)</script>', html, re.S).group(1))
+    assert "frames" not in spec and [f["name"] for f in frames] == ["a"] and frames[0]["data"][0]["name"] == "</b>"
+    assert "tyshare-figure-frames" not in figure_html(styled(go.Figure(go.Scatter(y=[1]))))
+
+
 def test_theme_switches_figures_made_after_the_call_and_refuses_unknown_names():
     before = styled(go.Figure(go.Scatter(y=[1, 2])))
     assert tyshare_lib.theme("projector") == "default"
