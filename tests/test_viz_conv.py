@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from tyshare_lib.conv import cross_correlate, load_image, preset_kernel
 from tyshare_lib.viz import conv as viz
@@ -101,3 +102,14 @@ def test_static_figures_build():
         viz.figure_equivariance(32, shift=[4, 6])
     with pytest.raises(ValueError, match="size must divide 128"):
         viz.figure_filters(30)
+
+
+def test_the_input_panel_keeps_the_whole_image_in_view_at_every_step():
+    """Fixed input axes on the padded image's edges (autorange grew them as the window touched an edge row, and the
+    image jumped): every column and row of a wide image, padded or not, at the first and the last step."""
+    image = torch.rand(6, 10)
+    for padding in (0, 1):
+        for step in (1, 10_000):
+            layout = viz.slide_patch(image, viz._flat("vertical edge"), 1, padding, step).layout
+            assert layout["xaxis"]["range"] == [-0.5, 10 + 2 * padding - 0.5]
+            assert layout["yaxis"]["range"] == [6 + 2 * padding - 0.5, -0.5]

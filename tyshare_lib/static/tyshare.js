@@ -79,11 +79,21 @@
     fig.drawing = Plotly.newPlot(fig.div, { data: c.data, layout: c.layout, config: fig.spec.config })
       .then(() => {
         fig.drawn = true;
-        if (fig.hasFrames) setTimeout(() => Plotly.addFrames(fig.div, fig.frames).then(() => wire(fig)), 0);
-        else wire(fig);
+        if (fig.hasFrames) setTimeout(() => addFrames(fig), 0); else wire(fig);
         return fig;
       });
     return fig.drawing;
+  }
+
+  /* An animation's frames, then its controls (wired even if the frames fail: the error goes to the console). Until
+   * then, in the few milliseconds after its first drawing, plotly's own slider finds no frame to show. A redraw in
+   * between (the width crossing the narrow line) has added them already. */
+  function addFrames(fig) {
+    const have = fig.div._transitionData && fig.div._transitionData._frames;
+    let added;
+    try { added = have && have.length ? Promise.resolve() : Plotly.addFrames(fig.div, fig.frames); }
+    catch (e) { added = Promise.reject(e); }
+    added.catch((e) => console.error("tyshare: an animation's frames were not added", e)).then(() => wire(fig));
   }
 
   /* Draw again if the width crossed the narrow line or a mode changed; the figure keeps its group and step. */

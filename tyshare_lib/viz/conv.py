@@ -107,7 +107,7 @@ def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, s
     # window value over weight, on two lines: a cell is as narrow as it is tall, and projector type is 24 px
     text = [[f"{_fmt(window[i, j])}<br>·{_fmt_weight(k[i, j])}" for j in range(3)] for i in range(3)]
     plim = float(np.abs(k).max()) or 1.0
-    n = len(slide.padded_z)  # the padded input's side
+    rows, cols = len(slide.padded_z), len(slide.padded_z[0])  # the padded input's
     title = (f"step {step + 1}/{len(steps)}: the <span style='color:{WINDOW}'>■</span> window × the kernel, summed: "
              f"<span style='color:{CELL}'>■</span> output[{s.row}, {s.col}] = <b>{_fmt(s.value)}</b>")
     return Patch(
@@ -125,8 +125,8 @@ def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, s
         # while the window touched its top or bottom row (the image jumped as the window changed rows), and a live
         # figure redraws only what moves (viz/explorer.py, LiveSync)
         layout=dict(title=dict(text=title),
-                    xaxis=dict(range=[-0.5, n - 0.5], autorange=False),
-                    yaxis=dict(range=[n - 0.5, -0.5], autorange=False),
+                    xaxis=dict(range=[-0.5, cols - 0.5], autorange=False),
+                    yaxis=dict(range=[rows - 0.5, -0.5], autorange=False),
                     xaxis4=dict(range=[-0.6, slide.cols - 0.4], autorange=False),
                     yaxis4=dict(range=[slide.rows - 0.4, -0.5], autorange=False)))
 

@@ -94,16 +94,17 @@ _tyOverlay(msg) {
 }
 // A quick move. plotly.js redraws a whole figure for any change of data, about 2.5 ms a scatter trace on this
 // machine (defaults, calcdata, every element), more in JupyterLab's page; a key press of the unrolled RNN moves
-// twelve. When every changed trace is a scatter trace whose x, y or text alone changed, a bar trace whose lengths
-// (and the plain labels inside them) alone changed, on linear, log or category axes (no new category), or a heatmap
-// whose values alone changed, the small figure's elements are moved here as plotly.js places them
-// (Drawing.translatePoint: a marker translated to (c2p(x), c2p(y)), a label's x and y set there, its group keeping
-// plotly's offset; one path per line segment; bar/plot.js's rectangle from s0 to s1, stacked as plotly stacks, and
-// its label as _tyBarLabels says; the heatmap's picture as _tyQuickImage paints it; a title's new text in plotly's
-// element), and the model's values go into the small figure's data, from which plotly redraws
-// it whenever it next does. A trace it cannot move so (a fill, a shape other than linear, rich text, per-point
-// styles with points coming or going, a bar's label outside it, bars in new places, an element to copy missing)
-// makes it return false before anything is touched: plotly redraws as before. The tests compare the two pixel for
+// twelve. When every changed trace is a scatter trace whose x, y or text alone changed (its 'toself' fill too), a
+// bar trace whose lengths (and the plain labels inside them) alone changed, on linear, log or category axes (no new
+// category), or a heatmap on linear axes whose values (and the words of its labels) alone changed, the small
+// figure's elements are moved here as plotly.js places them (Drawing.translatePoint: a marker translated to
+// (c2p(x), c2p(y)), a label's x and y set there, its group keeping plotly's offset; one path per line segment, the
+// fill their closed join; bar/plot.js's rectangle from s0 to s1, stacked as plotly stacks, and its label as
+// _tyBarLabels says; the heatmap's picture as _tyQuickImage paints it; new words in plotly's text elements, as
+// _tyRetext writes them), and the model's values go into the small figure's data, from which plotly redraws it
+// whenever it next does. A trace it cannot move so (another fill, a shape other than linear, new rich text or new
+// tags, per-point styles with points coming or going, a bar's label outside it, bars in new places, an element to
+// copy missing) makes it return false before anything is touched: plotly redraws as before. The tests compare the two pixel for
 // pixel (tests/test_live_overlay.py); lines of many nearly straight points may differ by a pixel's antialiasing,
 // where plotly.js leaves some points out, until the next whole redraw.
 _tyQuick(ov, traces, keys) {
@@ -137,7 +138,9 @@ _tyQuickTitle(gd, text) {
   // explorer's 16).
   var el = gd.querySelector('.g-gtitle > text.gtitle'), fl = gd._fullLayout;
   text = text === null || text === undefined ? '' : String(text);
-  var edits = el && text && fl.title && !fl.title.automargin && this._tyRetext(el, text);
+  // (Titles.draw trims a title and fills in %{...} from layout.meta: such titles are plotly's)
+  var edits = el && text && text === text.trim() && text.indexOf('%{') < 0 && fl.title && !fl.title.automargin &&
+    this._tyRetext(el, text);
   if (!edits) return false;
   this._tyRetextApply(el, text, edits);
   gd.layout.title = Object.assign({}, typeof gd.layout.title === 'object' ? gd.layout.title : {}, {text: text});
@@ -346,13 +349,23 @@ _tyQuickImage(gd, j, t, node, xa, ya) {
   // pixels rounded as plotly rounds them, less the gaps); labels as _tyHeatmapLabels says
   var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr, self = this;
   var img = node.querySelector('image'), z = t.z;
-  var fast = !!img && /pixelated/.test(img.getAttribute('style') || '');
-  if (!img || fd.zsmooth || fd.zauto || fd.reversescale || !isArr(fd.colorscale) || !isArr(z) || !isArr(cd0.z) ||
+  // heatmap/plot.js's way: 'fast' for evenly spaced bricks without gaps (where the browser pixelates images, as
+  // here: plotly then marks the image so); values as they are (no gaps connected, no transposition, linear axes)
+  var fast = !!fd._islinear && !fd.xgap && !fd.ygap;
+  if (!img || fd.zsmooth || fd.zauto || fd.reversescale || fd.connectgaps || fd.transpose || xa.type !== 'linear' ||
+      ya.type !== 'linear' || (fast && !/pixelated/.test(img.getAttribute('style') || '')) ||
+      !isArr(fd.colorscale) || !isArr(z) || !isArr(cd0.z) ||
       z.length !== cd0.z.length || ['x', 'y', 'zmin', 'zmax'].some(function (k) {
         return !self._tySame(t[k], gd.data[j][k]);
       })) return null;
   var n = cd0.z[0].length, m = z.length, r, q;
-  for (r = 0; r < m; r++) if (!isArr(z[r]) || z[r].length !== n) return null;
+  for (r = 0; r < m; r++) {
+    if (!isArr(z[r]) || z[r].length !== n) return null;
+    for (q = 0; q < n; q++) {
+      var v = z[r][q];  // a number, or missing (a string plotly would read as a number: plotly's turn)
+      if (v !== null && v !== undefined && typeof v !== 'number') return null;
+    }
+  }
   var labels = this._tyHeatmapLabels(gd, j, t, node, xa, ya);
   if (!labels) return null;
   var edges = function (a, e) {  // heatmap/plot.js: the image's first and last defined edges, in pixels
@@ -364,7 +377,12 @@ _tyQuickImage(gd, j, t, node, xa, ya) {
   var ex = edges(xa, cd0.x), ey = edges(ya, cd0.y), xrev = ex.rev, yrev = ey.rev;
   var colour = this._tyColourScale(fd);
   var canvas = document.createElement('canvas');
+  var drawnAs = function (left, top, width, height) {  // the image plotly drew is where this one goes
+    return +img.getAttribute('width') === width && +img.getAttribute('height') === height &&
+      +img.getAttribute('x') === left && +img.getAttribute('y') === top;
+  };
   if (fast) {
+    if (!drawnAs(ex.lo, ey.lo, Math.round(ex.hi - ex.lo), Math.round(ey.hi - ey.lo))) return null;
     canvas.width = n;
     canvas.height = m;
     var pixels = canvas.getContext('2d').createImageData(n, m);
@@ -382,8 +400,7 @@ _tyQuickImage(gd, j, t, node, xa, ya) {
   var top = Math.max(-0.5 * ya._length, ey.lo), bottom = Math.min(1.5 * ya._length, ey.hi);
   var width = Math.round(right - left), height = Math.round(bottom - top);
   if (left >= xa._length || right <= 0 || top >= ya._length || bottom <= 0 || !(width > 0 && height > 0) ||
-      +img.getAttribute('width') !== width || +img.getAttribute('height') !== height ||
-      +img.getAttribute('x') !== left || +img.getAttribute('y') !== top) return null;  // not the image plotly drew
+      !drawnAs(left, top, width, height)) return null;
   var clamp = function (v, hi) { return Math.max(0, Math.min(hi, v)); };
   var xpx = function (i) { return clamp(Math.round(xa.c2p(cd0.x[i]) - left), width); };
   var ypx = function (i) { return clamp(Math.round(ya.c2p(cd0.y[i]) - top), height); };
@@ -438,7 +455,8 @@ _tyHeatmapLabels(gd, j, t, node, xa, ya) {
   // brick in the plot whose text is not empty, its lines centred there; each keeps its place when it keeps its
   // number of lines and its tags (_tyRetext), and its colour, when the font's is 'auto', contrasts with its brick's
   // (Color.contrast: white where white contrasts more than the default line colour #444, by WCAG's ratio; a missing
-  // value: the plot's background). [] when there are none, before and after; null: plotly's turn.
+  // value's label, on the plot's background: plotly's turn). [] when there are none, before and after; null:
+  // plotly's turn.
   var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr, self = this;
   var els = [].slice.call(node.querySelectorAll('g.heatmap-label > text'));
   if (!fd.texttemplate) return els.length ? null : [];  // (its text is only for hovering: written into its data)
