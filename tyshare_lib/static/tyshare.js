@@ -134,8 +134,9 @@
    * (sphinx_ext), so it is there by then. The reader's first screen comes first: nothing is drawn before the
    * browser has painted once. After that, a figure the parser has just reached, when no other waits, is drawn at
    * once (`now`), in the parser's task: waiting for a task of its own let the browser lay out and paint the page
-   * parsed so far first, 20-60 ms a figure (bench_pages.py: all figures drawn 100-200 ms sooner on four-figure
-   * pages); one that waits with others, in a task of its own, the one in view first. */
+   * parsed so far first, 20-60 ms a figure (bench_pages.py, A/B with the frames apart: all figures drawn 110-210 ms
+   * sooner on the tying and autoencoder pages, the others within noise); one that waits with others, in a task of
+   * its own, the one in view first. */
   let drawing = false;
   function schedule(now) {
     if (drawing || !window.Plotly || !figures.some((f) => !f.drawn && !f.failed)) return;

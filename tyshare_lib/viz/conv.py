@@ -107,7 +107,7 @@ def slide_patch(image: torch.Tensor, kernel: tuple, stride: int, padding: int, s
     # window value over weight, on two lines: a cell is as narrow as it is tall, and projector type is 24 px
     text = [[f"{_fmt(window[i, j])}<br>·{_fmt_weight(k[i, j])}" for j in range(3)] for i in range(3)]
     plim = float(np.abs(k).max()) or 1.0
-    rows, cols = len(slide.padded_z), len(slide.padded_z[0])  # the padded input's
+    rows, cols = len(slide.padded_z), len(slide.padded_z[0])  # the padded input's rows and columns
     title = (f"step {step + 1}/{len(steps)}: the <span style='color:{WINDOW}'>■</span> window × the kernel, summed: "
              f"<span style='color:{CELL}'>■</span> output[{s.row}, {s.col}] = <b>{_fmt(s.value)}</b>")
     return Patch(

@@ -76,7 +76,7 @@ def styled(fig: go.Figure, **layout: Any) -> go.Figure:
     return fig
 
 
-def _script_json(value) -> str:
+def _script_json(value: Any) -> str:
     """``value`` as JSON that is safe inside a <script> element."""
     return pio.json.to_json_plotly(value).replace("</", "<\\/")
 
