@@ -630,9 +630,9 @@ def test_the_quick_move_draws_an_image_as_plotly_does(chromium, reversed_rows):
                                also=same_picture))
 
 
-def labelled_image_explorer(reversed_rows):
+def labelled_image_explorer(reversed_rows, reversed_columns=False):
     """A heatmap drawn brick by brick (gaps between them, so plotly's default way, not the pixelated image), rows
-    upward or downward, values beyond its scale, with two-line labels in rich text whose colour follows the brick's
+    upward or downward, columns rightward or leftward, values beyond its scale, with two-line labels in rich text whose colour follows the brick's
     (dark and light bricks swap as k crosses 4); a filled polygon ('toself') that moves over it, in two pieces at
     k = 3; a title in rich text (a coloured mark, a bold number). At k = 7 a label takes a third line, at k = 0 the
     title takes another tag in place of one: plotly's turn, and again at the step after each (its elements were
@@ -656,21 +656,25 @@ def labelled_image_explorer(reversed_rows):
                                 colorscale=[[0, "#5E3C99"], [0.5, "#F7F7F7"], [1, "#B35806"]]),
                      go.Scatter(mode="lines", fill="toself", fillcolor="rgba(0, 158, 115, 0.5)",
                                 line=dict(width=0), name="mask")],
-                    layout=dict(height=420, showlegend=False, xaxis=dict(range=[-0.5, 2.5], autorange=False),
+                    layout=dict(height=420, showlegend=False,
+                                xaxis=dict(range=[2.5, -0.5] if reversed_columns else [-0.5, 2.5], autorange=False),
                                 yaxis=dict(range=[2.5, -0.5] if reversed_rows else [-0.5, 2.5], autorange=False)))
     explorer = Explorer(fig, update, {"k": widgets.IntSlider(value=1, min=0, max=9)}, "k", [1])
     apply_patch(explorer.figure, update(1))
     return explorer
 
 
-@pytest.mark.parametrize("reversed_rows", [False, True], ids=["rows-up", "rows-down"])
-def test_the_quick_move_draws_bricks_labels_a_fill_and_a_rich_title_as_plotly_does(chromium, reversed_rows):
+@pytest.mark.parametrize("reversed_rows, reversed_columns", [(False, False), (True, False), (True, True)],
+                         ids=["rows-up", "rows-down", "columns-leftward"])
+def test_the_quick_move_draws_bricks_labels_a_fill_and_a_rich_title_as_plotly_does(chromium, reversed_rows,
+                                                                                   reversed_columns):
     def label_colours(page, a, k):  # light labels on dark bricks, dark on light ones, in both copies
         fills = page.evaluate("""() => ['a', 'b'].map(id => [...document.querySelectorAll('#' + id + ' .heatmap-label text')]
           .map(t => getComputedStyle(t).fill))""")
         assert fills[0] == fills[1] and len(set(fills[0])) == (1 if k == 4 else 2), (k, fills)
 
-    counts = walk(chromium, lambda: labelled_image_explorer(reversed_rows), "k", (2, 3, 5, 7, 6, 0, 4, 8, 9, 1),
+    counts = walk(chromium, lambda: labelled_image_explorer(reversed_rows, reversed_columns), "k",
+                  (2, 3, 5, 7, 6, 0, 4, 8, 9, 1),
                   also=label_colours)
     assert {k for k, c in counts.items() if c and c["plotly"]} == {7, 6, 8, 9, 1}, counts
     assert {k for k, c in counts.items() if c and c["title"]} == {0, 4}, counts  # (its bricks and fill: quick)
