@@ -104,9 +104,9 @@ _tyOverlay(msg) {
 // _tyRetext writes them), and the model's values go into the small figure's data, from which plotly redraws it
 // whenever it next does. A trace it cannot move so (another fill, a shape other than linear, new rich text or new
 // tags, per-point styles with points coming or going, a bar's label outside it, bars in new places, an element to
-// copy missing) makes it return false before anything is touched: plotly redraws as before. The tests compare the two pixel for
-// pixel (tests/test_live_overlay.py); lines of many nearly straight points may differ by a pixel's antialiasing,
-// where plotly.js leaves some points out, until the next whole redraw.
+// copy missing) makes it return false before anything is touched: plotly redraws as before. The tests compare the
+// two pixel for pixel (tests/test_live_overlay.py); lines of many nearly straight points may differ by a pixel's
+// antialiasing, where plotly.js leaves some points out, until the next whole redraw.
 _tyQuick(ov, traces, keys) {
   var gd = ov.div, self = this;
   if (!gd._fullLayout || !gd.calcdata) return false;
@@ -366,7 +366,8 @@ _tyQuickImage(gd, j, t, node, xa, ya) {
       if (v !== null && v !== undefined && typeof v !== 'number') return null;
     }
   }
-  var labels = this._tyHeatmapLabels(gd, j, t, node, xa, ya);
+  var colour = this._tyColourScale(fd);
+  var labels = this._tyHeatmapLabels(gd, j, t, node, xa, ya, colour);
   if (!labels) return null;
   var edges = function (a, e) {  // heatmap/plot.js: the image's first and last defined edges, in pixels
     var lo, hi;
@@ -375,7 +376,6 @@ _tyQuickImage(gd, j, t, node, xa, ya) {
     return hi < lo ? {lo: hi, hi: lo, rev: true} : {lo: lo, hi: hi, rev: false};
   };
   var ex = edges(xa, cd0.x), ey = edges(ya, cd0.y), xrev = ex.rev, yrev = ey.rev;
-  var colour = this._tyColourScale(fd);
   var canvas = document.createElement('canvas');
   var drawnAs = function (left, top, width, height) {  // the image plotly drew is where this one goes
     return +img.getAttribute('width') === width && +img.getAttribute('height') === height &&
@@ -450,20 +450,19 @@ _tyColourScale(fd) {
     });
   };
 }
-_tyHeatmapLabels(gd, j, t, node, xa, ya) {
+_tyHeatmapLabels(gd, j, t, node, xa, ya, colour) {
   // a heatmap's labels (texttemplate '%{text}', a fixed font size): heatmap/plot.js writes one at the centre of each
   // brick in the plot whose text is not empty, its lines centred there; each keeps its place when it keeps its
   // number of lines and its tags (_tyRetext), and its colour, when the font's is 'auto', contrasts with its brick's
   // (Color.contrast: white where white contrasts more than the default line colour #444, by WCAG's ratio; a missing
   // value's label, on the plot's background: plotly's turn). [] when there are none, before and after; null:
-  // plotly's turn.
-  var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr, self = this;
+  // plotly's turn. `colour`: the trace's colour scale (_tyColourScale).
+  var fd = gd._fullData[j], cd0 = gd.calcdata[j][0], isArr = this._tyIsArr;
   var els = [].slice.call(node.querySelectorAll('g.heatmap-label > text'));
   if (!fd.texttemplate) return els.length ? null : [];  // (its text is only for hovering: written into its data)
   var font = fd.textfont || {};
   if (fd.texttemplate !== '%{text}' || typeof font.size !== 'number' || !isArr(t.text)) return null;
   var centre = function (e, i, c) { return c ? c[i] : (e[i] + e[i + 1]) / 2; };
-  var colour = this._tyColourScale(fd);
   var lum = function (c) {  // WCAG's relative luminance of [r, g, b] in 0-255
     var lin = c.slice(0, 3).map(function (v) {
       v /= 255;
@@ -492,12 +491,9 @@ _tyHeatmapLabels(gd, j, t, node, xa, ya) {
       if (!edits) return null;
       var fill = null;
       if (auto) {
-        var v = t.z[r][q], c = colour(v), bg;
-        if (typeof v !== 'number' || !isFinite(v)) bg = null;  // heatmap/plot.js: the plot's background
-        else if (Math.round(c[3]) === 1) bg = c;
-        else bg = [255, 255, 255];  // (an alpha rounded to 0: Color.contrast lays it on white)
-        if (!bg) return null;
-        var L = lum(bg);
+        var v = t.z[r][q], c = colour(v);
+        if (typeof v !== 'number' || !isFinite(v)) return null;  // on the plot's background: plotly's turn
+        var L = lum(Math.round(c[3]) === 1 ? c : [255, 255, 255]);  // (alpha rounded to 0: Color.contrast's white)
         fill = ratio(L, white) > ratio(L, line) ? 'rgb(255, 255, 255)' : 'rgb(68, 68, 68)';
       }
       labels.push({el: el, text: text, edits: edits, fill: fill});
