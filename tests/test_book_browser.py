@@ -181,6 +181,40 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     assert offline_page.console_errors == [] and offline_page.blocked == []
 
 
+@pytest.mark.parametrize("how", ["pointer", "keys"])
+def test_an_animation_moves_before_its_frames_are_added(offline_page, book_url, how):
+    """tyshare.js adds an animation's frames once the page has loaded and every figure is drawn (2.3 MB on this page;
+    parsing them first held back the figures after it). A reader who moves the figure before then, with a pointer
+    on plotly's slider or with the keyboard twin, gets them at once and sees the step asked for."""
+    page = offline_page.page
+    page.add_init_script(CAPTION_JS)
+    stalled = []  # a deferred script that does not arrive: the page never finishes loading
+    page.route("**/_static/scripts/bootstrap.js*", lambda route: stalled.append(route))
+    page.goto(f"{book_url}/book/conv.html", wait_until="commit")
+    page.wait_for_function("window.tyshare && window.tyshare.figures.length > 0 && "
+                           "window.tyshare.figures.every(f => f.drawn) && document.readyState === 'interactive'",
+                           timeout=30_000)
+    animation = "window.tyshare.figures.find(f => f.hasFrames).div"
+    frames = f"(({animation})._transitionData._frames || []).length"
+    page.wait_for_timeout(300)
+    assert page.evaluate(frames) == 0, "the frames were added before the page had loaded"
+    assert page.evaluate(f"caption({animation})").startswith("step 1/196")
+    if how == "pointer":
+        plot = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-touch-rect")).first
+        plot.scroll_into_view_if_needed()
+        box = plot.locator(".slider-rail-touch-rect").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)  # the slider's far end
+    else:
+        page.evaluate(f"({animation}).closest('figure').querySelector('.tyshare-key-slider').focus()")
+        page.keyboard.press("End")
+    page.wait_for_function(f"caption({animation}).startsWith('step 196/196')", timeout=10_000)
+    assert page.evaluate(frames) == page.evaluate("window.tyshare.figures.find(f => f.hasFrames).frames.length") > 0
+    for route in stalled:
+        route.continue_()
+    page.wait_for_load_state("load")
+    assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
 def test_keyboard_moves_the_slider_and_plays_the_animation(offline_page, book_url):
     """Tab reaches each figure's slider twin; the arrow keys move the figure; Space plays and pauses."""
     page = open_page(offline_page, book_url, "book/conv.html")

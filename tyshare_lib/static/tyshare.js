@@ -4,7 +4,7 @@
  * an empty plot and a JSON spec written by tyshare_lib.viz.style.figure_html. This script
  *   - draws each figure as soon as the parser has read it (it runs in the page's head, not deferred), one per
  *     task, the figures in view first, then the others in page order (the formulas need nothing: they are
- *     typeset when the book is built, tyshare_lib/sphinx_math.py);
+ *     typeset when the book is built, tyshare_lib/sphinx_math.py); an animation's frames once all are drawn;
  *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
  *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
  *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
@@ -74,26 +74,38 @@
     const c = composed(fig);
     fig.key = c.key;
     fig.div.style.height = "";
-    // An animation's frames come in the next task: the first drawing needs none of them (figure_html keeps them
-    // apart, unparsed until then), and its controls are wired once they are there.
+    // An animation's frames come later (framesLater): the first drawing needs none of them (figure_html keeps them
+    // apart, unparsed until then).
     fig.drawing = Plotly.newPlot(fig.div, { data: c.data, layout: c.layout, config: fig.spec.config })
       .then(() => {
         fig.drawn = true;
-        if (fig.hasFrames) setTimeout(() => addFrames(fig), 0); else wire(fig);
+        if (fig.hasFrames) framesLater(fig);
+        wire(fig);
         return fig;
       });
     return fig.drawing;
   }
 
-  /* An animation's frames, then its controls (wired even if the frames fail: the error goes to the console). Until
-   * then, in the few milliseconds after its first drawing, plotly's own slider finds no frame to show. A redraw in
-   * between (the width crossing the narrow line) has added them already. */
+  /* An animation's frames wait until the page has loaded and every figure is drawn (schedule): on the convolution
+   * page they are 2.3 MB, 80-110 ms to parse and add, which held back the figures after it. A reader who reaches for
+   * the figure before then gets them at once: a pointer pressed on it, or its keyboard twin used, adds them first
+   * (Plotly.addFrames modifies the frames before it returns), before plotly's slider or play button sees the press. */
+  const framesWaiting = [];
+  function framesLater(fig) {
+    framesWaiting.push(fig);
+    fig.el.addEventListener("pointerdown", () => addFrames(fig), { capture: true, once: true });
+  }
+
+  /* An animation's frames, if they still wait (a redraw in between, the width crossing the narrow line, has added
+   * them already). If they fail, the error goes to the console and the figure stays as drawn. */
   function addFrames(fig) {
+    const waiting = framesWaiting.indexOf(fig);
+    if (waiting < 0) return;
+    framesWaiting.splice(waiting, 1);
     const have = fig.div._transitionData && fig.div._transitionData._frames;
-    let added;
-    try { added = have && have.length ? Promise.resolve() : Plotly.addFrames(fig.div, fig.frames); }
-    catch (e) { added = Promise.reject(e); }
-    added.catch((e) => console.error("tyshare: an animation's frames were not added", e)).then(() => wire(fig));
+    if (have && have.length) return;
+    const failed = (e) => console.error("tyshare: an animation's frames were not added", e);
+    try { Plotly.addFrames(fig.div, fig.frames).catch(failed); } catch (e) { failed(e); }
   }
 
   /* Draw again if the width crossed the narrow line or a mode changed; the figure keeps its group and step. */
@@ -139,7 +151,14 @@
    * its own, the one in view first. */
   let drawing = false;
   function schedule(now) {
-    if (drawing || !window.Plotly || !figures.some((f) => !f.drawn && !f.failed)) return;
+    if (drawing || !window.Plotly) return;
+    if (!figures.some((f) => !f.drawn && !f.failed)) {  // every figure drawn: then the frames, one animation a task
+      if (framesWaiting.length && document.readyState === "complete") {
+        drawing = true;
+        setTimeout(() => { drawing = false; addFrames(framesWaiting[0]); schedule(); }, 0);
+      }
+      return;
+    }
     drawing = true;
     const go = () => {
       const waiting = figures.filter((f) => !f.drawn && !f.failed);
@@ -166,6 +185,7 @@
   }
 
   function goTo(fig, k) {
+    addFrames(fig);
     const gd = fig.div;
     const i = visibleSlider(gd);
     if (i < 0) return;
@@ -232,6 +252,7 @@
         const [start, stop] = m.buttons;
         const playing = play.getAttribute("aria-pressed") === "true";
         const b = playing ? stop : start;
+        addFrames(fig);
         Plotly.animate(gd, b.args[0], b.args[1]);
         setPlaying(fig, !playing);
       });
@@ -253,6 +274,7 @@
       select.addEventListener("change", () => {
         const k = Number(select.value);
         const b = gd.layout.updatemenus[dropdown].buttons[k];
+        addFrames(fig);
         Plotly.relayout(gd, { [`updatemenus[${dropdown}].active`]: k }).then(() => Plotly.animate(gd, b.args[0], b.args[1]));
       });
       keys.insertBefore(select, range);
@@ -337,6 +359,7 @@
   };
   window.addEventListener("resize", onResize);
   window.addEventListener("load", onResize);  // the theme's sidebars settle the column width late
+  window.addEventListener("load", () => schedule());  // the animations' frames
 
   window.tyshare = { mode, figures, setProjector, merge, add };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", parsed);
