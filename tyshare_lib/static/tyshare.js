@@ -4,7 +4,8 @@
  * an empty plot and a JSON spec written by tyshare_lib.viz.style.figure_html. This script
  *   - draws each figure as soon as the parser has read it (it runs in the page's head, not deferred), one per
  *     task, the figures in view first, then the others in page order (the formulas need nothing: they are
- *     typeset when the book is built, tyshare_lib/sphinx_math.py); an animation's frames once all are drawn;
+ *     typeset when the book is built, tyshare_lib/sphinx_math.py); an animation's frames after that, once the
+ *     page has loaded (or when the reader reaches for the animation);
  *   - merges the spec's variants in: "narrow" below spec.narrow_px wide, "projector" in projector mode,
  *     "dark" in the theme's dark mode (the variants are computed in Python: tyshare_lib/viz/adaptive.py);
  *   - keeps the caption in step with the frame shown (frames carry their title in layout.meta.title);
