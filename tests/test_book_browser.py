@@ -181,34 +181,64 @@ def test_conv_animation_advances_when_played(offline_page, book_url):
     assert offline_page.console_errors == [] and offline_page.blocked == []
 
 
-@pytest.mark.parametrize("how", ["pointer", "keys"])
+ANIMATIONS = "window.tyshare.figures.filter(f => f.hasFrames)"
+FRAMES_ADDED = f"{ANIMATIONS}.map(f => ((f.div._transitionData || {{}})._frames || []).length)"
+
+
+@pytest.mark.parametrize("path", ["book/conv.html", "book/recurrent.html"])
+def test_every_animation_gets_all_its_frames_once_the_page_has_loaded(offline_page, book_url, path):
+    """Pages with two animations each: with no reader's help, each has all its frames soon after the page loaded."""
+    page = open_page(offline_page, book_url, path)
+    assert page.evaluate(f"{ANIMATIONS}.length") == 2
+    page.wait_for_function(f"JSON.stringify({FRAMES_ADDED}) === JSON.stringify({ANIMATIONS}.map(f => f.frames.length))",
+                           timeout=10_000)
+    assert min(page.evaluate(FRAMES_ADDED)) > 0
+    assert offline_page.console_errors == [] and offline_page.blocked == []
+
+
+@pytest.mark.parametrize("how", ["pointer", "keys", "play", "menu"])
 def test_an_animation_moves_before_its_frames_are_added(offline_page, book_url, how):
     """tyshare.js adds an animation's frames once the page has loaded and every figure is drawn (2.3 MB on this page;
     parsing them first held back the figures after it). A reader who moves the figure before then, with a pointer
-    on plotly's slider or with the keyboard twin, gets them at once and sees the step asked for."""
+    on plotly's slider or with the keyboard twin (slider, play button, menu of groups), gets them at once."""
     page = offline_page.page
     page.add_init_script(CAPTION_JS)
-    stalled = []  # a deferred script that does not arrive: the page never finishes loading
+    stalled = []  # a deferred script that does not arrive: the page is parsed but neither ready nor loaded
     page.route("**/_static/scripts/bootstrap.js*", lambda route: stalled.append(route))
     page.goto(f"{book_url}/book/conv.html", wait_until="commit")
     page.wait_for_function("window.tyshare && window.tyshare.figures.length > 0 && "
                            "window.tyshare.figures.every(f => f.drawn) && document.readyState === 'interactive'",
                            timeout=30_000)
-    animation = "window.tyshare.figures.find(f => f.hasFrames).div"
-    frames = f"(({animation})._transitionData._frames || []).length"
+    fig = "window.tyshare.figures.find(f => f.hasFrames)"
+    animation = f"({fig}).div"
+    active = f"({animation}).layout.sliders.find(s => s.visible !== false).active"
     page.wait_for_timeout(300)
-    assert page.evaluate(frames) == 0, "the frames were added before the page had loaded"
-    assert page.evaluate(f"caption({animation})").startswith("step 1/196")
+    assert page.evaluate(FRAMES_ADDED) == [0, 0], "the frames were added before the page had loaded"
+    title = page.evaluate(f"caption({animation})")
+    assert title.startswith("step 1/196")
     if how == "pointer":
         plot = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-touch-rect")).first
         plot.scroll_into_view_if_needed()
         box = plot.locator(".slider-rail-touch-rect").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)  # the slider's far end
-    else:
-        page.evaluate(f"({animation}).closest('figure').querySelector('.tyshare-key-slider').focus()")
+    elif how == "keys":
+        page.evaluate(f"({fig}).range.focus()")
         page.keyboard.press("End")
-    page.wait_for_function(f"caption({animation}).startsWith('step 196/196')", timeout=10_000)
-    assert page.evaluate(frames) == page.evaluate("window.tyshare.figures.find(f => f.hasFrames).frames.length") > 0
+    elif how == "play":
+        page.evaluate(f"({fig}).play.focus()")
+        page.keyboard.press("Space")
+        page.wait_for_function(f"{active} > 2", timeout=15_000)
+        page.keyboard.press("Space")  # pause
+    else:  # the last group of the menu (kernel · stride · padding)
+        assert page.evaluate(f"({fig}).menu.select === document.querySelector('.tyshare-key-menu')")
+        last = page.evaluate(f"({fig}).menu.select.options.length") - 1
+        page.evaluate(f"({fig}).menu.select.scrollIntoView()")
+        page.select_option(".tyshare-key-menu >> nth=0", str(last))
+    if how in ("pointer", "keys"):
+        page.wait_for_function(f"caption({animation}).startsWith('step 196/196')", timeout=10_000)
+    else:
+        page.wait_for_function(f"caption({animation}) !== {json.dumps(title)}", timeout=10_000)
+    assert page.evaluate(f"{FRAMES_ADDED}[0] === ({fig}).frames.length")
     for route in stalled:
         route.continue_()
     page.wait_for_load_state("load")

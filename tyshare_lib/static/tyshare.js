@@ -97,8 +97,8 @@
     fig.el.addEventListener("pointerdown", () => addFrames(fig), { capture: true, once: true });
   }
 
-  /* An animation's frames, if they still wait (a redraw in between, the width crossing the narrow line, has added
-   * them already). If they fail, the error goes to the console and the figure stays as drawn. */
+  /* An animation's frames, if they still wait (a redraw in between, for a new width, dark mode or the projector, has
+   * added them already). If they fail, the error goes to the console and the figure stays as drawn. */
   function addFrames(fig) {
     const waiting = framesWaiting.indexOf(fig);
     if (waiting < 0) return;
