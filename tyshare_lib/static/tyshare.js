@@ -332,12 +332,11 @@
     const fig = { el, caption, div: el.querySelector(".tyshare-plot"), shownTitle: null };
     let spec = null;  // parsed when first needed: a page's specs can weigh megabytes (animation frames)
     Object.defineProperty(fig, "spec", { get: () => spec || (spec = JSON.parse(script.textContent)) });
-    const framesScript = el.querySelector("script.tyshare-figure-frames");  // (a page built before: in the spec)
-    let frames = null;
-    Object.defineProperty(fig, "hasFrames", {
-      get: () => !!framesScript || !!(fig.spec.frames && fig.spec.frames.length) });
+    const framesScript = el.querySelector("script.tyshare-figure-frames");  // an animation's (figure_html)
+    let frames = null;  // parsed when first needed, after the first drawing (framesLater)
+    fig.hasFrames = !!framesScript;
     Object.defineProperty(fig, "frames", {
-      get: () => frames || (frames = framesScript ? JSON.parse(framesScript.textContent) : fig.spec.frames || []) });
+      get: () => frames || (frames = framesScript ? JSON.parse(framesScript.textContent) : []) });
     el.tyshareFigure = fig;
     figures.push(fig);
     schedule(figures.filter((f) => !f.drawn && !f.failed).length === 1);
